@@ -1,0 +1,65 @@
+package finding
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Time is an instant in Unix milliseconds (UTC), the unit of event time in vigil
+// (record.Record.Timestamp). It marshals to GuardDuty's timestamp format,
+// ISO-8601 UTC with exactly three fractional digits ("2017-10-31T23:16:23.824Z"),
+// and the zero Time is "no time" (omitted by omitempty).
+type Time int64
+
+// timeLayout is GuardDuty's timestamp format.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// TimeOf converts a time.Time to a Time, truncating below the millisecond.
+func TimeOf(t time.Time) Time { return Time(t.UnixMilli()) }
+
+// Time returns t as a time.Time in UTC.
+func (t Time) Time() time.Time { return time.UnixMilli(int64(t)).UTC() }
+
+// String returns t in GuardDuty's format.
+func (t Time) String() string { return t.Time().Format(timeLayout) }
+
+// MarshalJSON writes t as a GuardDuty timestamp string. Years outside 0–9999
+// have no ISO-8601 form of that shape and are an error.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if y := t.Time().Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("timestamp %d ms: year %d outside 0–9999", int64(t), y)
+	}
+	b := make([]byte, 0, len(timeLayout)+2)
+	b = append(b, '"')
+	b = t.Time().AppendFormat(b, timeLayout)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON reads an RFC 3339 timestamp with any number of fractional digits
+// (precision below the millisecond is truncated), or a number of epoch
+// milliseconds as GuardDuty's filter criteria use. null leaves t unchanged.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	if len(b) > 0 && b[0] != '"' {
+		ms, err := strconv.ParseInt(string(b), 10, 64)
+		if err != nil {
+			return fmt.Errorf("timestamp %s: want an ISO-8601 string or epoch milliseconds", b)
+		}
+		*t = Time(ms)
+		return nil
+	}
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return fmt.Errorf("timestamp %s: %w", b, err)
+	}
+	pt, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("timestamp %q: want ISO-8601 like 2017-10-31T23:16:23.824Z", s)
+	}
+	*t = TimeOf(pt)
+	return nil
+}
