@@ -22,6 +22,11 @@ import (
 type Input struct {
 	// Name is the file path or object key (s3://bucket/key) the bytes come from.
 	Name string
+	// Header is set when the bytes are a later part of a file split for parallel
+	// reading: it holds the file's first line, so that a format whose first line
+	// names the fields (flow logs) decodes every part the same way. Line numbers
+	// in a part count from the part's start, and Name says where that is.
+	Header []byte
 }
 
 // Decoder reads one input to its end and emits its records in batches.

@@ -26,6 +26,9 @@ type Object struct {
 	// Size is the stored size in bytes, or -1 when unknown.
 	Size int64
 	open func(ctx context.Context) (io.ReadCloser, error)
+	// header is the file's first line when the object is a later part of a split
+	// file (see split.go).
+	header []byte
 }
 
 // Open returns the object's stored bytes, still compressed if they are.

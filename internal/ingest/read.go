@@ -20,6 +20,10 @@ type Config struct {
 	Window Window
 	// S3 lists s3:// locations; nil when S3 is not configured.
 	S3 Lister
+	// SplitSize is the part size plain local files larger than it are split into,
+	// so that one big file is decoded on every worker; 0 means DefaultSplitSize,
+	// a negative value never splits. With one worker nothing is split.
+	SplitSize int64
 }
 
 // DefaultConfig returns the default configuration.
@@ -90,6 +94,24 @@ func (r *Reader) Read(ctx context.Context, locations []string, emit func(worker 
 			if !r.cfg.Window.MayContain(o.Name) {
 				r.Counters.ObjectsPruned.Add(1)
 				return nil
+			}
+			if r.cfg.Workers > 1 && r.cfg.SplitSize >= 0 {
+				size := r.cfg.SplitSize
+				if size == 0 {
+					size = DefaultSplitSize
+				}
+				parts, err := splitFile(o, size)
+				if err != nil {
+					return err
+				}
+				for _, p := range parts {
+					objects = append(objects, p.object())
+				}
+				if parts != nil {
+					r.Counters.ObjectsPlanned.Add(int64(len(parts)))
+					r.Counters.BytesPlanned.Add(o.Size)
+					return nil
+				}
 			}
 			objects = append(objects, o)
 			r.Counters.ObjectsPlanned.Add(1)
@@ -179,7 +201,7 @@ func (r *Reader) readObject(ctx context.Context, dec decode.Decoder, o Object, e
 	if err != nil {
 		return decode.Stats{}, err
 	}
-	in := decode.Input{Name: o.Name}
+	in := decode.Input{Name: o.Name, Header: o.header}
 	var emitted int64
 	st, err := dec.Decode(ctx, in, countingReader{plain, &r.Counters.BytesDecoded}, func(b *decode.Batch) error {
 		n := int64(b.Len())

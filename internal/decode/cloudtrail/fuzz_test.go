@@ -1,0 +1,57 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"testing/iotest"
+	"unicode/utf8"
+
+	"github.com/vigil-dev/vigil/internal/decode"
+	"github.com/vigil-dev/vigil/internal/record"
+)
+
+func FuzzCloudTrail(f *testing.F) {
+	for _, s := range []string{
+		awsFile, consoleLogin + "\n" + serviceCall, "[" + assumedRole + "]",
+		`{"detail-type":"AWS API Call via CloudTrail","detail":` + serviceCall + `}`,
+		`{"Events":[{"CloudTrailEvent":"{\"eventName\":\"x\",\"eventTime\":\"2021-01-01T00:00:00Z\"}"}]}`,
+		`{"QueryResultRows":[[{"eventName":"x"},{"eventTime":"2023-01-05 13:51:00.000"},{"userIdentity":"{type=Root, arn=a, sessioncontext={attributes={mfaauthenticated=true}}}"}]]}`,
+		`{"eventVersion":"1","eventTime":"2023-01-05T13:51:00Z","eventData":"{\"eventName\":\"y\"}"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(fuzzCloudTrail)
+}
+
+// fuzzCloudTrail decodes in and checks what comes out.
+func fuzzCloudTrail(t *testing.T, in []byte) {
+	{
+		d := New(Config{MaxEventSize: 1 << 16, MaxDepth: 16})
+		_, err := d.Decode(context.Background(), decode.Input{Name: "fuzz"}, iotest.HalfReader(bytes.NewReader(in)), func(b *decode.Batch) error {
+			for i := range b.Calls {
+				c := &b.Calls[i]
+				if c.EventName == "" || !c.Present.Has(record.CallEventName) || !c.Present.Has(record.CallEventTime) {
+					t.Fatalf("record without eventName/eventTime: %+v", c)
+				}
+				if !utf8.Valid(c.Raw) || len(c.Raw) == 0 {
+					t.Fatalf("bad Raw %q", c.Raw)
+				}
+				for _, f := range record.APICallCatalogue.Fields {
+					_ = c.Get(f.ID).String()
+				}
+				_ = c.Path("requestParameters.a.0.b")
+			}
+			return nil
+		}, func(p decode.Problem) {
+			if p.Reason == "" || p.Input != "fuzz" {
+				t.Fatalf("bad problem %+v", p)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c record.APICall
+		_ = ParseMessage(in, &c)
+	}
+}

@@ -1,0 +1,417 @@
+package vpcflow
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/vigil-dev/vigil/internal/decode"
+	"github.com/vigil-dev/vigil/internal/record"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the decoder's output")
+
+// result is everything one Decode call produced, with the records copied out of
+// the reused batches.
+type result struct {
+	flows    []record.Flow
+	problems []decode.Problem
+	stats    decode.Stats
+	batches  int
+}
+
+func decodeAll(t testing.TB, d *Decoder, name string, r io.Reader) result {
+	t.Helper()
+	var res result
+	st, err := d.Decode(context.Background(), decode.Input{Name: name}, r, func(b *decode.Batch) error {
+		res.batches++
+		if b.Kind != record.KindFlow || b.Input.Name != name || len(b.Flows) == 0 || len(b.Flows) > decode.BatchSize {
+			t.Errorf("bad batch: kind %v input %q len %d", b.Kind, b.Input.Name, len(b.Flows))
+		}
+		for i := range b.Flows {
+			res.flows = append(res.flows, cloneFlow(&b.Flows[i]))
+		}
+		return nil
+	}, func(p decode.Problem) { res.problems = append(res.problems, p) })
+	if err != nil {
+		t.Fatalf("Decode(%s): %v", name, err)
+	}
+	res.stats = st
+	return res
+}
+
+// cloneFlow copies what aliases the decoder's buffers, as emit callers must.
+func cloneFlow(f *record.Flow) record.Flow {
+	c := *f
+	c.Raw = bytes.Clone(f.Raw)
+	c.Extra = append([]record.ExtraField(nil), f.Extra...)
+	return c
+}
+
+// render prints a decode result for golden files: each record's present fields
+// under their Logs Insights names, then the problems and the stats.
+func render(res result) string {
+	var b strings.Builder
+	for i := range res.flows {
+		f := &res.flows[i]
+		fmt.Fprintf(&b, "record %d:", i+1)
+		for _, fd := range record.FlowCatalogue.Fields {
+			if fd.Version == 0 || !f.Has(fd.ID) {
+				continue
+			}
+			fmt.Fprintf(&b, " %s=%s", fd.Name, f.Get(fd.ID).String())
+		}
+		for _, e := range f.Extra {
+			fmt.Fprintf(&b, " +%s=%s", e.Name, e.Value)
+		}
+		fmt.Fprintf(&b, "\n  raw: %s\n", f.Raw)
+	}
+	for _, p := range res.problems {
+		fmt.Fprintf(&b, "problem: %s\n", p)
+	}
+	fmt.Fprintf(&b, "stats: %d records, %d bytes, skipped: %s\n", res.stats.Records, res.stats.Bytes, res.stats.SkippedSummary())
+	return b.String()
+}
+
+// TestDecodeGolden decodes each testdata/*.log file and compares the records,
+// problems and stats with testdata/*.golden (go test -update rewrites them; read
+// the diff before committing it). The expectations that matter most are also
+// asserted in TestDecodeFixtures below.
+func TestDecodeGolden(t *testing.T) {
+	formats := map[string]string{"nat-gateway.log": fmtAWSNAT}
+	files, _ := filepath.Glob("testdata/*.log")
+	if len(files) == 0 {
+		t.Fatal("no fixtures")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := mustNew(t, Config{Format: formats[filepath.Base(file)]})
+			got := render(decodeAll(t, d, filepath.Base(file), bytes.NewReader(data)))
+			golden := strings.TrimSuffix(file, ".log") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", golden, got, want)
+			}
+			// Every reader shape gives the same result.
+			for _, wrap := range []func(io.Reader) io.Reader{iotest.OneByteReader, iotest.DataErrReader} {
+				d := mustNew(t, Config{Format: formats[filepath.Base(file)]})
+				if again := render(decodeAll(t, d, filepath.Base(file), wrap(bytes.NewReader(data)))); again != got {
+					t.Errorf("decoding through a %T reader differs:\n%s", wrap(nil), again)
+				}
+			}
+		})
+	}
+}
+
+func TestDecodeFixtures(t *testing.T) {
+	t.Run("header drives the order", func(t *testing.T) {
+		res := decodeFile(t, "s3-custom-v5.log", DefaultConfig())
+		if len(res.flows) != 5 || len(res.problems) != 0 {
+			t.Fatalf("got %d records, problems %v", len(res.flows), res.problems)
+		}
+		f := res.flows[2]
+		if f.InstanceID != "" || f.Present.Has(record.FlowInstanceID) || f.PktSrcAddr.String() != "10.0.1.5" || f.TCPFlags != 19 || f.TrafficPath != 8 {
+			t.Errorf("NAT gateway record: %+v", f)
+		}
+		if f.Stream != "s3-custom-v5.log" {
+			t.Errorf("Stream = %q", f.Stream)
+		}
+	})
+	t.Run("header wins over Config.Format", func(t *testing.T) {
+		res := decodeFile(t, "s3-bpa-v8.log", Config{Format: fmtAWSNAT})
+		if len(res.flows) != 2 || res.flows[0].RejectReason != "BPA" {
+			t.Fatalf("got %d records, problems %v", len(res.flows), res.problems)
+		}
+	})
+	t.Run("Config.Format without header", func(t *testing.T) {
+		res := decodeFile(t, "nat-gateway.log", Config{Format: fmtAWSNAT})
+		if len(res.flows) != 4 || len(res.problems) != 0 || res.flows[0].PktDstAddr.String() != "203.0.113.5" {
+			t.Fatalf("got %d records, problems %v", len(res.flows), res.problems)
+		}
+	})
+	t.Run("default format without header", func(t *testing.T) {
+		res := decodeFile(t, "no-header-default.log", DefaultConfig())
+		if len(res.flows) != 7 || len(res.problems) != 0 {
+			t.Fatalf("got %d records, problems %v", len(res.flows), res.problems)
+		}
+	})
+	t.Run("unknown header field", func(t *testing.T) {
+		res := decodeFile(t, "s3-unknown-field.log", DefaultConfig())
+		if len(res.flows) != 2 || res.stats.SkippedTotal() != 0 {
+			t.Fatalf("got %d records, skipped %s", len(res.flows), res.stats.SkippedSummary())
+		}
+		if len(res.problems) != 2 || res.problems[0].Reason != ReasonUnknownField || res.problems[0].Line != 1 ||
+			!strings.Contains(res.problems[0].Detail, `"resource-id"`) || !strings.Contains(res.problems[0].Detail, "kept as text") {
+			t.Errorf("problems: %v", res.problems)
+		}
+		f := res.flows[0]
+		if got := f.Path("resource-id"); got.String() != "i-0123456789abcdef0" {
+			t.Errorf("resource-id = %v", got)
+		}
+		if got := f.Path("encryption-status"); got.String() != "1" {
+			t.Errorf("encryption-status = %v", got)
+		}
+		if len(res.flows[1].Extra) != 0 {
+			t.Errorf("'-' extra fields kept: %v", res.flows[1].Extra)
+		}
+		if f.Version != 10 {
+			t.Errorf("version = %d", f.Version)
+		}
+	})
+	t.Run("concatenated files switch format at each header", func(t *testing.T) {
+		res := decodeFile(t, "concatenated.log", DefaultConfig())
+		if len(res.flows) != 9 || len(res.problems) != 0 {
+			t.Fatalf("got %d records, problems %v", len(res.flows), res.problems)
+		}
+		if res.flows[8].RejectReason != "" || res.flows[7].RejectReason != "BPA" {
+			t.Errorf("second file's fields: %+v", res.flows[7])
+		}
+	})
+	for _, name := range []string{"cloudwatch-export-iso.log", "cloudwatch-export-ms.log"} {
+		t.Run(name, func(t *testing.T) {
+			res := decodeFile(t, name, DefaultConfig())
+			want := decodeFile(t, "no-header-default.log", DefaultConfig())
+			if len(res.flows) != len(want.flows) || len(res.problems) != 0 {
+				t.Fatalf("got %d records, problems %v", len(res.flows), res.problems)
+			}
+			for i := range want.flows {
+				want.flows[i].Stream = name
+				if !equalFlow(&res.flows[i], &want.flows[i]) || !bytes.Equal(res.flows[i].Raw, want.flows[i].Raw) {
+					t.Errorf("record %d: got %+v, want %+v", i, res.flows[i], want.flows[i])
+				}
+			}
+		})
+	}
+	t.Run("bad lines", func(t *testing.T) {
+		res := decodeFile(t, "bad-lines.log", DefaultConfig())
+		want := []struct {
+			line   int64
+			reason string
+			detail string
+		}{
+			{2, ReasonFieldCount, "13 fields, want 14"},
+			{4, ReasonFieldCount, "15 fields, want 14"},
+			{5, ReasonBadAddress, `srcaddr "172.31.16.300" is not an IP address`},
+			{7, ReasonInvalidUTF8, "interface-id is not valid UTF-8 (byte 20 of the line)"},
+			{8, ReasonBadNumber, `dstport "99999" is out of range 0–65535`},
+			{9, ReasonBadNumber, `packets "twenty" is not a number`},
+			{10, ReasonBadAction, `action "DROP"`},
+			{11, ReasonBadLogStatus, `log-status "MAYBE"`},
+			{12, ReasonFieldCount, "1 field, want 14"},
+		}
+		if len(res.problems) != len(want) {
+			t.Fatalf("got %d problems, want %d: %v", len(res.problems), len(want), res.problems)
+		}
+		for i, w := range want {
+			p := res.problems[i]
+			if p.Input != "bad-lines.log" || p.Line != w.line || p.Reason != w.reason || !strings.Contains(p.Detail, w.detail) {
+				t.Errorf("problem %d: got %s, want line %d %s …%s…", i, p, w.line, w.reason, w.detail)
+			}
+		}
+		if len(res.flows) != 3 || res.flows[1].Action != record.ActionReject || res.flows[2].Action != record.ActionAccept {
+			t.Errorf("good lines: got %d records", len(res.flows))
+		}
+		if res.stats.Records != 3 || res.stats.SkippedTotal() != 9 || res.stats.Skipped[ReasonFieldCount] != 3 {
+			t.Errorf("stats: %d records, skipped %s", res.stats.Records, res.stats.SkippedSummary())
+		}
+	})
+}
+
+func decodeFile(t *testing.T, name string, cfg Config) result {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decodeAll(t, mustNew(t, cfg), name, bytes.NewReader(data))
+}
+
+// A 20 MB line between good lines is skipped and reported at its line number; the
+// good lines around it come out, and nothing holds the 20 MB in memory.
+func TestDecodeHugeLine(t *testing.T) {
+	const good = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n"
+	in := io.MultiReader(
+		strings.NewReader(DefaultFormat+"\n"+good+good),
+		io.LimitReader(repeatReaderByte('7'), 20<<20), // one line of 20 MB
+		strings.NewReader("\n"+good+"2 bad\n"+good),
+	)
+	res := decodeAll(t, mustNew(t, DefaultConfig()), "huge.log", in)
+	if len(res.flows) != 4 {
+		t.Errorf("got %d records, want 4", len(res.flows))
+	}
+	if len(res.problems) != 2 || res.problems[0].Line != 4 || res.problems[0].Reason != ReasonLineTooLong ||
+		res.problems[1].Line != 6 || res.problems[1].Reason != ReasonFieldCount {
+		t.Errorf("problems: %v", res.problems)
+	}
+	if res.stats.Bytes < 20<<20 {
+		t.Errorf("Bytes = %d", res.stats.Bytes)
+	}
+}
+
+type repeatReaderByte byte
+
+func (r repeatReaderByte) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+// Records come in batches of at most decode.BatchSize, in order, and a reused
+// Decoder gives the same result the second time.
+func TestDecodeBatchesAndReuse(t *testing.T) {
+	lines := corpus("v2", 3*decode.BatchSize+17)
+	var in bytes.Buffer
+	in.WriteString(DefaultFormat + "\n")
+	for _, l := range lines {
+		in.Write(l)
+		in.WriteByte('\n')
+	}
+	d := mustNew(t, DefaultConfig())
+	for range 2 {
+		res := decodeAll(t, d, "many.log", bytes.NewReader(in.Bytes()))
+		if len(res.flows) != len(lines) || res.batches != 4 || res.stats.Bytes != int64(in.Len()) {
+			t.Fatalf("got %d records in %d batches, %d bytes", len(res.flows), res.batches, res.stats.Bytes)
+		}
+		for i := range lines {
+			if !bytes.Equal(res.flows[i].Raw, lines[i]) {
+				t.Fatalf("record %d: Raw %q, want %q", i, res.flows[i].Raw, lines[i])
+			}
+		}
+	}
+}
+
+// Long lines (long custom formats) fill the Raw arena before the batch is full:
+// the decoder emits early instead of overwriting lines still in the batch.
+func TestDecodeArenaFull(t *testing.T) {
+	pad := strings.Repeat("x", 2000)
+	var in bytes.Buffer
+	in.WriteString("version interface-id vpc-id\n")
+	n := 2 * decode.BatchSize
+	for i := range n {
+		fmt.Fprintf(&in, "5 eni-%d vpc-%s%d\n", i, pad, i)
+	}
+	res := decodeAll(t, mustNew(t, DefaultConfig()), "long.log", &in)
+	if len(res.flows) != n {
+		t.Fatalf("got %d records", len(res.flows))
+	}
+	for i, f := range res.flows {
+		if want := fmt.Sprintf("5 eni-%d vpc-%s%d", i, pad, i); string(f.Raw) != want || f.VPCID != want[len(want)-len(f.VPCID):] {
+			t.Fatalf("record %d: Raw %.40q…", i, f.Raw)
+		}
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	good := "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK\n"
+	t.Run("emit error stops decoding", func(t *testing.T) {
+		stop := errors.New("stop")
+		d := mustNew(t, DefaultConfig())
+		calls := 0
+		_, err := d.Decode(context.Background(), decode.Input{Name: "x"}, strings.NewReader(strings.Repeat(good, 3000)),
+			func(*decode.Batch) error { calls++; return stop }, nil)
+		if !errors.Is(err, stop) || calls != 1 {
+			t.Errorf("got %v after %d calls", err, calls)
+		}
+	})
+	t.Run("read error after good lines", func(t *testing.T) {
+		boom := errors.New("boom")
+		d := mustNew(t, DefaultConfig())
+		var got int
+		st, err := d.Decode(context.Background(), decode.Input{Name: "x"}, io.MultiReader(strings.NewReader(good+good+"2 1234"), iotest.ErrReader(boom)),
+			func(b *decode.Batch) error { got += len(b.Flows); return nil }, nil)
+		if !errors.Is(err, boom) || !strings.Contains(err.Error(), "x") || got != 2 || st.Records != 2 || st.SkippedTotal() != 0 {
+			t.Errorf("got %v, %d records, stats %+v", err, got, st)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		d := mustNew(t, DefaultConfig())
+		_, err := d.Decode(ctx, decode.Input{Name: "x"}, strings.NewReader(strings.Repeat(good, 10000)), func(*decode.Batch) error { return nil }, nil)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v", err)
+		}
+	})
+}
+
+// Steady-state decoding allocates nothing per record: not for interned strings,
+// addresses, Extra fields or Raw.
+func TestDecodeAllocs(t *testing.T) {
+	for _, tc := range []struct {
+		name, format, file string
+	}{
+		{"v2", "", "no-header-default.log"},
+		{"v5 header", "", "s3-custom-v5.log"},
+		{"unknown fields", "", "s3-unknown-field.log"},
+		{"tgw", "", "s3-tgw-v6.log"},
+		{"ecs", "", "s3-ecs-v7.log"},
+		{"cloudwatch", "", "cloudwatch-export-iso.log"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The file's data lines many times over, and twice as many: what the
+			// second costs more is per record; per-input costs (reports of unknown
+			// fields, the stats map) cancel out.
+			header, body, _ := bytes.Cut(data, []byte("\n"))
+			if !IsHeader(header) {
+				body = data
+				header = nil
+			}
+			input := func(copies int) []byte {
+				var in []byte
+				if header != nil {
+					in = append(append(in, header...), '\n')
+				}
+				for range copies {
+					in = append(in, body...)
+				}
+				return in
+			}
+			d := mustNew(t, Config{Format: tc.format})
+			emit := func(*decode.Batch) error { return nil }
+			allocs := func(in []byte) float64 {
+				r := bytes.NewReader(in)
+				run := func() {
+					r.Reset(in)
+					if _, err := d.Decode(context.Background(), decode.Input{Name: "a"}, r, emit, func(decode.Problem) {}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				run() // warm up
+				return testing.AllocsPerRun(5, run)
+			}
+			small, large := input(1000), input(2000)
+			records := float64(bytes.Count(large, []byte("\n")) - bytes.Count(small, []byte("\n")))
+			a1, a2 := allocs(small), allocs(large)
+			if perRecord := (a2 - a1) / records; perRecord > 0.001 {
+				t.Errorf("%.0f more allocations for %.0f more records (%.4f per record)", a2-a1, records, perRecord)
+			}
+			t.Logf("%.0f allocations per Decode of the small input, %.0f of the large", a1, a2)
+		})
+	}
+}

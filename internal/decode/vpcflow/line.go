@@ -1,0 +1,286 @@
+package vpcflow
+
+import (
+	"fmt"
+	"math"
+	"unicode/utf8"
+
+	"github.com/vigil-dev/vigil/internal/record"
+)
+
+// The reasons a line is skipped. They key decode.Stats.Skipped, so they are
+// short and fixed.
+const (
+	ReasonFieldCount   = "field count"
+	ReasonBadAddress   = "bad address"
+	ReasonBadNumber    = "bad number"
+	ReasonBadAction    = "bad action"
+	ReasonBadLogStatus = "bad log status"
+	ReasonBadDirection = "bad flow direction"
+	ReasonInvalidUTF8  = "invalid UTF-8"
+	ReasonLineTooLong  = "line too long"
+	ReasonUnknownField = "unknown field" // reported, not skipped: the column is kept as text
+)
+
+// LineError says why a line is not a flow record: Reason is one of the fixed
+// reasons above, Detail names the field and quotes the value.
+type LineError struct {
+	Reason string
+	Detail string
+}
+
+func (e *LineError) Error() string {
+	if e.Detail == "" {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Detail
+}
+
+// parseLine decodes one record line (no header, no timestamp prefix) into f,
+// which must be reset. On error f is left part-filled; the caller discards it.
+//
+// This is the decoder's hot loop, so it walks the line once: each field's parser
+// stops at the space that ends the field (a number where its digits do, an
+// address where its last octet does), and the switch that picks the parser is
+// here rather than in a function per field, whose calls cost more than most
+// fields take to parse. It only learns whether a field is good; fieldError works
+// out what is wrong with a bad one.
+func (d *Decoder) parseLine(f *record.Flow, lay *layout, line []byte) *LineError {
+	if len(line) == 0 {
+		return &LineError{ReasonFieldCount, "empty line"}
+	}
+	cols := lay.cols
+	pos := 0
+	for i := range cols {
+		if pos >= len(line) {
+			if pos > len(line) {
+				return fieldCountError(line, lay) // fewer fields than the format
+			}
+			return lineError(line, lay, &LineError{ReasonFieldCount, cols[i].name + " is empty (trailing space)"})
+		}
+		c := &cols[i]
+		b := line[pos:]
+		switch b[0] {
+		case ' ':
+			return lineError(line, lay, &LineError{ReasonFieldCount, c.name + " is empty (doubled space)"})
+		case '-':
+			if len(b) == 1 || b[1] == ' ' {
+				pos += 2 // the placeholder: the field stays unset
+				continue
+			}
+		}
+		var n int
+		var v uint64
+		ok := true
+		switch c.id {
+		case record.FlowVersion:
+			v, n = scanUint(b)
+			f.Version, ok = int32(v), isUint(b, n, v, math.MaxInt32)
+		case record.FlowSrcAddr:
+			f.SrcAddr, n, ok = parseAddr(b)
+		case record.FlowDstAddr:
+			f.DstAddr, n, ok = parseAddr(b)
+		case record.FlowPktSrcAddr:
+			f.PktSrcAddr, n, ok = parseAddr(b)
+		case record.FlowPktDstAddr:
+			f.PktDstAddr, n, ok = parseAddr(b)
+		case record.FlowSrcPort:
+			v, n = scanUint(b)
+			f.SrcPort, ok = uint16(v), isUint(b, n, v, math.MaxUint16)
+		case record.FlowDstPort:
+			v, n = scanUint(b)
+			f.DstPort, ok = uint16(v), isUint(b, n, v, math.MaxUint16)
+		case record.FlowProtocol:
+			v, n = scanUint(b)
+			f.Protocol, ok = uint8(v), isUint(b, n, v, math.MaxUint8)
+		case record.FlowTCPFlags:
+			v, n = scanUint(b)
+			f.TCPFlags, ok = uint16(v), isUint(b, n, v, math.MaxUint16)
+		case record.FlowTrafficPath:
+			v, n = scanUint(b)
+			f.TrafficPath, ok = uint8(v), isUint(b, n, v, math.MaxUint8)
+		case record.FlowPackets:
+			v, n = scanUint(b)
+			f.Packets, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+		case record.FlowBytes:
+			v, n = scanUint(b)
+			f.Bytes, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+		case record.FlowStart:
+			v, n = scanUint(b)
+			f.Start, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+		case record.FlowEnd:
+			v, n = scanUint(b)
+			f.End, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+		case record.FlowPacketsLostNoRoute:
+			v, n = scanUint(b)
+			f.TGW.PacketsLostNoRoute, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+		case record.FlowPacketsLostBlackhole:
+			v, n = scanUint(b)
+			f.TGW.PacketsLostBlackhole, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+		case record.FlowPacketsLostMTUExceeded:
+			v, n = scanUint(b)
+			f.TGW.PacketsLostMTUExceeded, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+		case record.FlowPacketsLostTTLExpired:
+			v, n = scanUint(b)
+			f.TGW.PacketsLostTTLExpired, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+		case record.FlowAction:
+			n = wordLen(b)
+			f.Action = parseAction(b[:n])
+			ok = f.Action != record.ActionUnknown
+		case record.FlowLogStatus:
+			n = wordLen(b)
+			f.LogStatus = parseLogStatus(b[:n])
+			ok = f.LogStatus != record.LogStatusUnknown
+		case record.FlowFlowDirection:
+			n = wordLen(b)
+			f.FlowDirection = parseDirection(b[:n])
+			ok = f.FlowDirection != record.DirectionUnknown
+		case extraField:
+			var s string
+			if s, n, ok = c.extra.text(b); ok {
+				f.Extra = append(f.Extra, record.ExtraField{Name: c.name, Value: s})
+			}
+		default: // the string fields (checked by init in format.go)
+			*f.StringField(c.id), n, ok = d.strs[c.id].text(b)
+		}
+		if !ok {
+			return lineError(line, lay, fieldError(c, b))
+		}
+		f.Present |= 1 << c.id
+		pos += n + 1
+	}
+	f.Present &^= 1 << extraField // set by unknown fields above, to save a branch
+	if pos <= len(line) {
+		return fieldCountError(line, lay) // more fields than the format
+	}
+	return nil
+}
+
+// isUint reports whether scanUint found a whole field of at most max.
+func isUint(b []byte, n int, v, max uint64) bool {
+	return n > 0 && (n == len(b) || b[n] == ' ') && v <= max
+}
+
+// text returns the string field at the start of b, interned, and its length; ok
+// is false if it is not valid UTF-8.
+func (in *interner) text(b []byte) (s string, n int, ok bool) {
+	n, ascii := scanField(b)
+	if !ascii && !utf8.Valid(b[:n]) {
+		return "", n, false
+	}
+	return in.intern(b[:n]), n, true
+}
+
+func parseAction(b []byte) record.Action {
+	switch string(b) {
+	case "ACCEPT":
+		return record.ActionAccept
+	case "REJECT":
+		return record.ActionReject
+	}
+	return record.ActionUnknown
+}
+
+func parseLogStatus(b []byte) record.LogStatus {
+	switch string(b) {
+	case "OK":
+		return record.LogStatusOK
+	case "NODATA":
+		return record.LogStatusNoData
+	case "SKIPDATA":
+		return record.LogStatusSkipData
+	}
+	return record.LogStatusUnknown
+}
+
+func parseDirection(b []byte) record.Direction {
+	switch string(b) {
+	case "ingress":
+		return record.DirectionIngress
+	case "egress":
+		return record.DirectionEgress
+	}
+	return record.DirectionUnknown
+}
+
+// fieldError says what is wrong with the value at the start of b for column c,
+// which parseLine found bad. It runs only for bad lines, so it can take its time.
+func fieldError(c *column, b []byte) *LineError {
+	v := b[:wordLen(b)]
+	switch c.id {
+	case record.FlowAction:
+		return &LineError{ReasonBadAction, c.name + " " + quote(v) + " (want ACCEPT or REJECT)"}
+	case record.FlowLogStatus:
+		return &LineError{ReasonBadLogStatus, c.name + " " + quote(v) + " (want OK, NODATA or SKIPDATA)"}
+	case record.FlowFlowDirection:
+		return &LineError{ReasonBadDirection, c.name + " " + quote(v) + " (want ingress or egress)"}
+	}
+	if c.id == extraField || record.FlowCatalogue.Fields[c.id].Type == record.TypeString {
+		return &LineError{ReasonInvalidUTF8, c.name + " is not valid UTF-8"}
+	}
+	if record.FlowCatalogue.Fields[c.id].Type == record.TypeAddr {
+		return &LineError{ReasonBadAddress, c.name + " " + quote(v) + " is not an IP address"}
+	}
+	max := uint64(math.MaxInt64)
+	switch c.id {
+	case record.FlowVersion:
+		max = math.MaxInt32
+	case record.FlowSrcPort, record.FlowDstPort, record.FlowTCPFlags:
+		max = math.MaxUint16
+	case record.FlowProtocol, record.FlowTrafficPath:
+		max = math.MaxUint8
+	}
+	if !digits(v) {
+		return &LineError{ReasonBadNumber, c.name + " " + quote(v) + " is not a number"}
+	}
+	return &LineError{ReasonBadNumber, fmt.Sprintf("%s %s is out of range 0–%d", c.name, quote(v), max)}
+}
+
+// lineError returns err for line, unless the line has the wrong number of fields:
+// then a value failed because the fields were shifted, and the count is the
+// problem to report.
+func lineError(line []byte, lay *layout, err *LineError) *LineError {
+	if countFields(line) != len(lay.cols) {
+		return fieldCountError(line, lay)
+	}
+	if err.Reason == ReasonInvalidUTF8 {
+		err.Detail += fmt.Sprintf(" (byte %d of the line)", invalidUTF8At(line)+1)
+	}
+	return err
+}
+
+func fieldCountError(line []byte, lay *layout) *LineError {
+	n := countFields(line)
+	return &LineError{ReasonFieldCount, fmt.Sprintf("%d %s, want %d", n, plural(n, "field"), len(lay.cols))}
+}
+
+// maxDetailValueBytes is how much of a bad value a message quotes.
+const maxDetailValueBytes = 64
+
+// quote renders a value from a log for a message: quoted and escaped (logs are
+// hostile: no raw control characters or invalid UTF-8 reach a terminal), and
+// cut short.
+func quote(v []byte) string {
+	if len(v) > maxDetailValueBytes {
+		return fmt.Sprintf("%q… (%d bytes)", v[:maxDetailValueBytes], len(v))
+	}
+	return fmt.Sprintf("%q", v)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
+}

@@ -1,0 +1,100 @@
+package vpcflow
+
+import (
+	"encoding/binary"
+	"math"
+	"net/netip"
+	"strconv"
+	"testing"
+)
+
+func TestDigits8(t *testing.T) {
+	cases := []string{"", "0", "7", "12", "123", "1234", "12345", "123456", "1234567", "12345678", "99999999",
+		"00000001", "1 ", "12 3", "1/", "1:", "9\xff", "\x00", "-1", "42abcdef", "1234567\xb9", "0\xc0", "5\x3a"}
+	for _, s := range cases {
+		var buf [8]byte
+		copy(buf[:], s)
+		for i := len(s); i < 8; i++ {
+			buf[i] = ' '
+		}
+		v, n := digits8(binary.LittleEndian.Uint64(buf[:]))
+		wantN := 0
+		for wantN < 8 && buf[wantN] >= '0' && buf[wantN] <= '9' {
+			wantN++
+		}
+		var wantV uint64
+		if wantN > 0 {
+			wantV, _ = strconv.ParseUint(string(buf[:wantN]), 10, 64)
+		}
+		if n != wantN || v != wantV {
+			t.Errorf("digits8(%q) = %d, %d; want %d, %d", buf, v, n, wantV, wantN)
+		}
+	}
+}
+
+func TestOctet(t *testing.T) {
+	for i := range 1000 {
+		s := strconv.Itoa(i)
+		for _, tail := range []string{".", " ", "x", "0000"} {
+			var buf [4]byte
+			copy(buf[:], s+tail+"....")
+			v, n := octet(binary.LittleEndian.Uint32(buf[:]))
+			wantN := min(len(s)+len(tail)*btoi(tail == "0000"), 4)
+			if n != wantN || n <= 3 && v != uint32(i) {
+				t.Fatalf("octet(%q) = %d, %d; want %d, %d", buf, v, n, i, wantN)
+			}
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// scanUint, read through isUint as parseLine does, agrees with strconv on every
+// input (up to its 19-digit limit), on short and long buffers.
+func FuzzScanUint(f *testing.F) {
+	f.Add([]byte("1418530010 ACCEPT"))
+	f.Add([]byte("9223372036854775807"))
+	f.Add([]byte("12345678901234567890"))
+	f.Add([]byte("0000000000000000001"))
+	f.Add([]byte("1234567812345678 x"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tok := b[:wordLen(b)]
+		want, werr := strconv.ParseUint(string(tok), 10, 63)
+		if len(tok) > 19 || len(tok) > 0 && tok[0] == '+' {
+			werr = strconv.ErrRange // scanUint stops at 19 digits and refuses signs
+		}
+		for _, in := range [][]byte{b, append(append([]byte(nil), b...), " 1234567890123456"...)} {
+			v, n := scanUint(in)
+			ok := isUint(in, n, v, math.MaxInt64)
+			if ok != (werr == nil) || ok && (v != want || n != len(tok)) {
+				t.Fatalf("scanUint(%q) = %d, %d (ok %v); strconv: %d, %v", in, v, n, ok, want, werr)
+			}
+		}
+	})
+}
+
+// parseAddr agrees with netip.ParseAddr (zones aside) on every input, on short
+// and long buffers, so both its paths are compared.
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range []string{"10.0.0.1", "255.255.255.255", "0.0.0.0", "1.2.3.04", "1.2.3", "1.2.3.4.5", "256.1.1.1",
+		"1..2.3", "1.2.3.4x", "01.2.3.4", "1.2.3.4 ", "::1", "2001:db8::1 x", "::ffff:1.2.3.4", "fe80::1%eth0", "1.2.3.4444",
+		"1111.1111.1111.1", "1111.1111.1111.1111", "1111.1111.1111.11111", "9.9.9.9 123456789012"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tok := b[:wordLen(b)]
+		want, err := netip.ParseAddr(string(tok))
+		wantOK := err == nil && want.Zone() == ""
+		for _, in := range [][]byte{b, append(append([]byte(nil), b...), " 12345678901234567890123"...)} {
+			a, n, ok := parseAddr(in)
+			if ok != wantOK || ok && (a != want || n != len(tok)) {
+				t.Fatalf("parseAddr(%q) = %v, %d, %v; netip: %v, %v", in, a, n, ok, want, err)
+			}
+		}
+	})
+}

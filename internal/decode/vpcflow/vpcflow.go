@@ -1,0 +1,273 @@
+// Package vpcflow decodes Amazon VPC Flow Logs (and Transit Gateway flow logs) into
+// record.Flow: the text files AWS delivers to S3 (with their header line), lines
+// exported from CloudWatch Logs (with a timestamp before each record), single
+// lines from streaming envelopes (ParseLine), and AWS's Parquet files
+// (DecodeParquet).
+//
+// Flow logs are the largest input vigil reads, so the text path is written for
+// throughput: one pass over each line's bytes in which every field's parser also
+// finds the field's end, numbers and IPv4 addresses read several bytes at a time
+// without strconv or intermediate strings, string fields interned per decoder (in
+// bounded tables), and records, lines and buffers reused from batch to batch. In
+// steady state decoding a record allocates nothing. Strings in records never alias
+// the input; Raw does, until emit returns, as decode.Decoder allows.
+//
+// Field order comes from, in this order of precedence: the input's header line
+// (AWS writes one at the top of every S3 text file; any later header line, as in
+// concatenated files, switches the order from there on), Config.Format, and AWS's
+// default version 2 format. A '-' placeholder leaves the field unset in
+// Flow.Present; NODATA and SKIPDATA lines decode as records like any other.
+//
+// Lines exported from CloudWatch Logs carry the event's timestamp first (RFC 3339
+// or epoch milliseconds); Decode notices that on the first good line of an input
+// and drops the prefix from then on.
+//
+// Bad lines are skipped, counted and reported (decode.Problem with the line
+// number, a fixed reason and a detail quoting the field); they never stop
+// decoding.
+package vpcflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/vigil-dev/vigil/internal/decode"
+	"github.com/vigil-dev/vigil/internal/record"
+)
+
+// Config says how to read flow logs whose files do not say it themselves.
+type Config struct {
+	// Format is the field order of lines without a header line: AWS's format string
+	// ("${version} ${account-id} …", as given when the flow log was created) or
+	// the field names separated by spaces. "" means the input's header line, or
+	// AWS's default version 2 format (DefaultFormat) when there is none. A header
+	// line always wins over Format: it is what the file says about itself.
+	Format string
+}
+
+// DefaultConfig returns the configuration for AWS's own files: the field order
+// from the header line, the default format without one.
+func DefaultConfig() Config { return Config{} }
+
+// arenaSize is the initial room for the Raw lines of one batch: BatchSize lines
+// of ~200 bytes (long custom formats) without growing.
+const arenaSize = 256 << 10
+
+// Decoder decodes flow logs. It implements decode.Decoder. A Decoder is used by
+// one goroutine at a time; it keeps its buffers and interned strings from input
+// to input, so reuse one per worker rather than making one per file.
+type Decoder struct {
+	base *layout // from Config.Format or the default format
+
+	lr    *decode.LineReader
+	in    decode.Input // the input being decoded; batches point to it
+	batch decode.Batch
+	flows []record.Flow // BatchSize reusable records
+	n     int           // records filled in flows
+	arena []byte        // copies of the lines of the batch's records, for Raw
+
+	strs   [64]interner // per string field (FieldSet caps field IDs at 64)
+	extras map[string]*interner
+
+	lastHeader []byte // the last header line seen, and its layout
+	headerLay  *layout
+
+	pqRows []parquet.Row // DecodeParquet's reused rows
+}
+
+var _ decode.Decoder = (*Decoder)(nil)
+
+var defaultLayout = mustParseFormat(DefaultFormat)
+
+// New returns a Decoder. It fails if cfg.Format is not a valid format string; the
+// error names the bad field.
+func New(cfg Config) (*Decoder, error) {
+	lay := defaultLayout
+	if cfg.Format != "" {
+		var err error
+		if lay, err = parseFormat(cfg.Format); err != nil {
+			return nil, fmt.Errorf("vpcflow: %w", err)
+		}
+	}
+	return &Decoder{base: lay}, nil
+}
+
+// ParseLine decodes one line in the configured (or default) format into f, for
+// envelopes that carry one record per message and no header: CloudWatch Logs
+// subscription events, Firehose records. f is reset first; f.Raw aliases line and
+// f.Stream is left for the caller. A bad line returns a *LineError.
+func (d *Decoder) ParseLine(line []byte, f *record.Flow) error {
+	f.Reset()
+	line = trimRight(line)
+	if err := d.parseLine(f, d.base, line); err != nil {
+		return err
+	}
+	f.Raw = line
+	return nil
+}
+
+// prefixState tracks whether an input's lines carry a CloudWatch export timestamp.
+type prefixState uint8
+
+const (
+	prefixUnknown prefixState = iota // decided by the first line that parses
+	prefixNone
+	prefixPresent
+)
+
+// Decode reads one text input (decompressed) to its end; see decode.Decoder.
+func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit func(*decode.Batch) error, report func(decode.Problem)) (stats decode.Stats, err error) {
+	if report == nil {
+		report = func(decode.Problem) {}
+	}
+	d.init()
+	if d.lr == nil {
+		d.lr = decode.NewLineReader(r)
+	} else {
+		d.lr.Reset(r)
+	}
+	d.in = in
+	d.n = 0
+	d.arena = d.arena[:0]
+	defer func() { stats.Bytes = d.lr.BytesRead() }()
+
+	lay := d.base
+	prefix := prefixUnknown
+	problem := func(reason, detail string) {
+		stats.Skip(reason)
+		report(decode.Problem{Input: in.Name, Line: d.lr.Line(), Reason: reason, Detail: detail})
+	}
+	for lines := 1; ; lines++ {
+		if lines%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return stats, err
+			}
+		}
+		line, err := d.lr.Next()
+		if err != nil {
+			if errors.Is(err, decode.ErrLineTooLong) {
+				problem(ReasonLineTooLong, fmt.Sprintf("line longer than %d bytes skipped", decode.MaxLineSize))
+				continue
+			}
+			if ferr := d.flush(emit, &stats); ferr != nil {
+				return stats, ferr
+			}
+			if err == io.EOF {
+				return stats, nil
+			}
+			return stats, fmt.Errorf("vpcflow: reading %s: %w", in.Name, err)
+		}
+		line = trimRight(line)
+		if len(line) == 0 {
+			continue
+		}
+		if 'a' <= line[0] && line[0] <= 'z' && IsHeader(line) {
+			lay = d.useHeader(line, in.Name, d.lr.Line(), report)
+			continue
+		}
+
+		// Make room for the record and its line before decoding into it.
+		if len(d.arena)+len(line) > cap(d.arena) {
+			if err := d.flush(emit, &stats); err != nil {
+				return stats, err
+			}
+			if len(line) > cap(d.arena) {
+				d.arena = make([]byte, 0, len(line))
+			}
+		}
+		f := &d.flows[d.n]
+		f.Reset()
+
+		body := line
+		if prefix != prefixNone {
+			if k := timestampPrefixLen(line); k > 0 {
+				if prefix == prefixPresent {
+					body = line[k:]
+				} else if countFields(line[k:]) == len(lay.cols) {
+					prefix, body = prefixPresent, line[k:]
+				}
+			}
+		}
+		if lerr := d.parseLine(f, lay, body); lerr != nil {
+			problem(lerr.Reason, lerr.Detail)
+			continue
+		}
+		if prefix == prefixUnknown {
+			prefix = prefixNone
+		}
+		start := len(d.arena)
+		d.arena = append(d.arena, body...)
+		f.Raw = d.arena[start:len(d.arena):len(d.arena)]
+		f.Stream = in.Name
+		d.n++
+		if d.n == len(d.flows) {
+			if err := d.flush(emit, &stats); err != nil {
+				return stats, err
+			}
+		}
+	}
+}
+
+// init makes the buffers a decoder keeps from input to input.
+func (d *Decoder) init() {
+	if d.flows == nil {
+		d.flows = make([]record.Flow, decode.BatchSize)
+		d.arena = make([]byte, 0, arenaSize)
+	}
+}
+
+// flush emits the records decoded so far, if any, and starts a new batch.
+func (d *Decoder) flush(emit func(*decode.Batch) error, stats *decode.Stats) error {
+	if d.n == 0 {
+		return nil
+	}
+	d.batch = decode.Batch{Kind: record.KindFlow, Input: &d.in, Flows: d.flows[:d.n]}
+	stats.Records += int64(d.n)
+	d.n = 0
+	err := emit(&d.batch)
+	d.arena = d.arena[:0]
+	return err
+}
+
+// useHeader returns the layout a header line names, reporting its unknown fields.
+// Inputs of one flow log share their header, so the last layout is kept.
+func (d *Decoder) useHeader(line []byte, input string, lineNo int64, report func(decode.Problem)) *layout {
+	if d.headerLay == nil || string(line) != string(d.lastHeader) {
+		d.headerLay = headerLayout(line, d.extraInterner)
+		d.lastHeader = append(d.lastHeader[:0], line...)
+	}
+	for _, name := range d.headerLay.unknown {
+		report(decode.Problem{Input: input, Line: lineNo, Reason: ReasonUnknownField,
+			Detail: fmt.Sprintf("header field %q is not known to vigil; its values are kept as text", name)})
+	}
+	return d.headerLay
+}
+
+func (d *Decoder) extraInterner(name string) *interner {
+	if d.extras == nil {
+		d.extras = make(map[string]*interner)
+	}
+	in := d.extras[name]
+	if in == nil {
+		in = &interner{}
+		d.extras[name] = in
+	}
+	return in
+}
+
+// trimRight drops trailing spaces, tabs and line ends, which some tools add.
+func trimRight(b []byte) []byte {
+	for len(b) > 0 {
+		switch b[len(b)-1] {
+		case ' ', '\t', '\r', '\n':
+			b = b[:len(b)-1]
+		default:
+			return b
+		}
+	}
+	return b
+}

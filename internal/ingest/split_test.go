@@ -1,0 +1,83 @@
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSplitReadsEveryLineOnce splits files at every awkward place (inside a line,
+// right after a newline, inside a long line, at the end) and checks that the parts
+// together give every line exactly once, in order.
+func TestSplitReadsEveryLineOnce(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version account-id\n")
+	for i := range 500 {
+		fmt.Fprintf(&b, "line %d %s\n", i, strings.Repeat("x", i%37))
+		if i == 250 {
+			b.WriteString(strings.Repeat("L", 200000) + "\n") // longer than a part
+		}
+	}
+	content := b.String()
+	for _, noFinalNewline := range []bool{false, true} {
+		text := content
+		if noFinalNewline {
+			text = strings.TrimSuffix(text, "\n")
+		}
+		path := filepath.Join(t.TempDir(), "flows.log")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, size := range []int64{19, 20, 21, 997, 4096, 65536, int64(len(text)) - 1} {
+			parts, err := splitFile(NewObject(path, int64(len(text)), nil), size)
+			if err != nil || len(parts) < 2 || len(parts) > len(text)/int(size)+1 {
+				t.Fatalf("size %d: %d parts, %v", size, len(parts), err)
+			}
+			var got bytes.Buffer
+			for i, p := range parts {
+				if i > 0 && string(p.header) != "version account-id" {
+					t.Fatalf("size %d part %d: header %q", size, i, p.header)
+				}
+				rc, err := p.object().Open(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Small reads exercise the buffering of the tail line.
+				data, err := io.ReadAll(smallReads{rc, 13})
+				rc.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got.Write(data)
+			}
+			if got.String() != text {
+				t.Fatalf("size %d (final newline %v): parts give %d bytes, want %d", size, !noFinalNewline, got.Len(), len(text))
+			}
+		}
+	}
+}
+
+func TestSplitLeavesSmallAndGzipFilesWhole(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.log")
+	os.WriteFile(small, []byte("a\nb\n"), 0o644)
+	gz := filepath.Join(dir, "big.log.gz")
+	os.WriteFile(gz, append([]byte{0x1f, 0x8b}, bytes.Repeat([]byte("z\n"), 100)...), 0o644)
+	for _, o := range []Object{NewObject(small, 4, nil), NewObject(gz, 202, nil), NewObject("-", -1, nil)} {
+		if parts, _ := splitFile(o, 10); parts != nil {
+			t.Errorf("%s was split into %d parts", o.Name, len(parts))
+		}
+	}
+}
+
+// smallReads reads at most n bytes per call.
+type smallReads struct {
+	r io.Reader
+	n int
+}
+
+func (s smallReads) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
