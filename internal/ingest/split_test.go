@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -42,7 +43,7 @@ func TestSplitReadsEveryLineOnce(t *testing.T) {
 				if i > 0 && string(p.header) != "version account-id" {
 					t.Fatalf("size %d part %d: header %q", size, i, p.header)
 				}
-				rc, err := p.object().Open(nil)
+				rc, err := p.object().Open(context.Background())
 				if err != nil {
 					t.Fatal(err)
 				}
