@@ -415,3 +415,64 @@ func TestDecodeAllocs(t *testing.T) {
 		})
 	}
 }
+
+// The CloudWatch export prefix is recognised from the first line that decodes,
+// whatever comes before it, and never taken from a field that only looks like a
+// timestamp. (And a byte order mark does not hide a header.)
+func TestDecodeTimestampPrefix(t *testing.T) {
+	const rec = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK"
+	tests := []struct {
+		name, format, in string
+		records          int
+		problems         []int64 // lines
+	}{
+		{"bad first line", "", "2026-11-01T00:00:05.000Z 2 123456789010 eni-1\n" +
+			"2026-11-01T00:00:05.000Z " + rec + "\n1793491205000 " + rec + "\n", 2, []int64{1}},
+		{"space-separated date and time", "", "2026-11-01 00:00:05.000 " + rec + "\n", 1, nil},
+		{"a prefix-less line among prefixed ones", "", "2026-11-01T00:00:05Z " + rec + "\n" + rec + "\n", 2, nil},
+		{"no prefix: a 13-digit first field stays a field", "bytes srcaddr", "1234567890123 10.0.0.1\n", 1, nil},
+		{"byte order mark before the header", "nat", "\xef\xbb\xbf" + DefaultFormat + "\n" + rec + "\n", 1, nil},
+		{"decided without prefix: a timestamp later is a 15th field", "", rec + "\n2026-11-01T00:00:05Z " + rec + "\n", 1, []int64{2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			format := tt.format
+			if format == "nat" {
+				format = fmtAWSNAT // the header must win over it
+			}
+			res := decodeAll(t, mustNew(t, Config{Format: format}), "cw", strings.NewReader(tt.in))
+			var lines []int64
+			for _, p := range res.problems {
+				lines = append(lines, p.Line)
+			}
+			if len(res.flows) != tt.records || fmt.Sprint(lines) != fmt.Sprint(tt.problems) {
+				t.Errorf("got %d records, problems %v; want %d, on lines %v", len(res.flows), res.problems, tt.records, tt.problems)
+			}
+			for _, f := range res.flows {
+				if (tt.format == "" || tt.format == "nat") && string(f.Raw) != rec {
+					t.Errorf("Raw = %q", f.Raw)
+				}
+			}
+		})
+	}
+}
+
+// A part of a split file starts mid-file: the header comes in decode.Input.
+func TestDecodeUsesInputHeader(t *testing.T) {
+	d, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id"
+	body := "3 123456789012 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 60 1762000000 1762000060 ACCEPT OK vpc-abc\n"
+	var got []string
+	st, err := d.Decode(context.Background(), decode.Input{Name: "part", Header: []byte(header)}, strings.NewReader(body), func(b *decode.Batch) error {
+		for i := range b.Flows {
+			got = append(got, b.Flows[i].VPCID)
+		}
+		return nil
+	}, nil)
+	if err != nil || st.SkippedTotal() != 0 || len(got) != 1 || got[0] != "vpc-abc" {
+		t.Fatalf("got %v, skipped %v, err %v", got, st.Skipped, err)
+	}
+}

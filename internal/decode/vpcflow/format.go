@@ -16,7 +16,7 @@ const DefaultFormat = "version account-id interface-id srcaddr dstaddr srcport d
 
 // extraField marks a column whose name vigil does not know; its values go to
 // Flow.Extra as text. It is the last ID a FieldSet can hold, above every flow
-// field, and small, so that the switch in Decoder.set stays a jump table.
+// field, and small, so that the switch in parseLine stays a jump table.
 const extraField = record.FieldID(63)
 
 // column is one position of a format: the field it fills and the name the

@@ -135,18 +135,28 @@ func (d *Decoder) parseLine(f *record.Flow, lay *layout, line []byte) *LineError
 			n = wordLen(b)
 			f.FlowDirection = parseDirection(b[:n])
 			ok = f.FlowDirection != record.DirectionUnknown
+		case record.FlowAccountID: // the common string fields, without StringField's switch
+			f.AccountID, n, ok = d.strs[record.FlowAccountID].text(b)
+		case record.FlowInterfaceID:
+			f.InterfaceID, n, ok = d.strs[record.FlowInterfaceID].text(b)
+		case record.FlowVPCID:
+			f.VPCID, n, ok = d.strs[record.FlowVPCID].text(b)
+		case record.FlowSubnetID:
+			f.SubnetID, n, ok = d.strs[record.FlowSubnetID].text(b)
+		case record.FlowInstanceID:
+			f.InstanceID, n, ok = d.strs[record.FlowInstanceID].text(b)
 		case extraField:
 			var s string
 			if s, n, ok = c.extra.text(b); ok {
 				f.Extra = append(f.Extra, record.ExtraField{Name: c.name, Value: s})
 			}
-		default: // the string fields (checked by init in format.go)
+		default: // the other string fields (checked by init in format.go)
 			*f.StringField(c.id), n, ok = d.strs[c.id].text(b)
 		}
 		if !ok {
 			return lineError(line, lay, fieldError(c, b))
 		}
-		f.Present |= 1 << c.id
+		f.Present |= 1 << (c.id & 63)
 		pos += n + 1
 	}
 	f.Present &^= 1 << extraField // set by unknown fields above, to save a branch

@@ -62,11 +62,12 @@ func (d *Decoder) DecodeParquet(ctx context.Context, in decode.Input, r io.Reade
 	vals := make([]parquet.Value, len(lay.cols))
 	var rowNo int64
 	for g, rg := range file.RowGroups() {
-		if err := ctx.Err(); err != nil {
-			return stats, err
-		}
 		rows := rg.Rows()
 		for {
+			if err := ctx.Err(); err != nil {
+				rows.Close()
+				return stats, err
+			}
 			n, rerr := rows.ReadRows(d.pqRows)
 			for _, row := range d.pqRows[:n] {
 				rowNo++
@@ -118,7 +119,7 @@ func (d *Decoder) DecodeParquet(ctx context.Context, in decode.Input, r io.Reade
 func (d *Decoder) parquetLayout(schema *parquet.Schema) (*layout, []int64, error) {
 	paths := schema.Columns()
 	if len(paths) == 0 {
-		return nil, nil, fmt.Errorf("Parquet file has no columns")
+		return nil, nil, fmt.Errorf("no columns in the Parquet file")
 	}
 	lay := &layout{cols: make([]column, len(paths))}
 	scale := make([]int64, len(paths))

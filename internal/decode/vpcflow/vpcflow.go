@@ -28,6 +28,7 @@
 package vpcflow
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -136,6 +137,10 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 	defer func() { stats.Bytes = d.lr.BytesRead() }()
 
 	lay := d.base
+	if h := trimRight(in.Header); len(h) > 0 && IsHeader(h) {
+		// A later part of a split file: the file's header line still rules it.
+		lay = d.useHeader(h, in.Name, 0, func(decode.Problem) {})
+	}
 	prefix := prefixUnknown
 	problem := func(reason, detail string) {
 		stats.Skip(reason)
@@ -162,6 +167,9 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 			return stats, fmt.Errorf("vpcflow: reading %s: %w", in.Name, err)
 		}
 		line = trimRight(line)
+		if lines == 1 {
+			line = bytes.TrimPrefix(line, utf8BOM) // from editors and Windows tools
+		}
 		if len(line) == 0 {
 			continue
 		}
@@ -211,6 +219,8 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 		}
 	}
 }
+
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // init makes the buffers a decoder keeps from input to input.
 func (d *Decoder) init() {
