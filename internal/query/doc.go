@@ -26,13 +26,23 @@
 //     second one, only limit after dedup, Tier 3 commands refused by name).
 //     It stops at the first error, a *Error with a position, a message and
 //     what was expected there.
-//  3. Checker (to come, check.go). Resolves field names against the record
-//     catalogues, function names and arities against the table in
-//     functions.go (LookupFunc), aggregates against stats, time periods
-//     against bin/datefloor/dateceil, and reports warnings (lint) as well
-//     as errors.
-//  4. Plan and execution (to come, query/plan and query/exec). Logical
-//     plan, rewrite rules, operators.
+//  3. Checker (check.go, Check). Resolves field names against the record
+//     catalogues of the kinds the query reads (given, or inferred from the
+//     names: srcAddr reads flows), function names and arities against the
+//     table in functions.go (LookupFunc), aggregates against stats, time
+//     periods against bin/datefloor/dateceil, and the pipeline rule that
+//     after stats only its columns exist. It assigns every computed field a
+//     slot (Scope), decides the output columns, and reports warnings (the
+//     pitfalls of §9 of the reference) as well as errors. Its result, a
+//     *Checked, is what the later phases read.
+//  4. Evaluator (eval*.go, fn_*.go). Compiles expressions into closures over
+//     a Row (a record plus slots), with names resolved once per record kind.
+//     CompileFilter and ParseFilter give detection and suppression rules the
+//     same filters on single records.
+//  5. Plan and execution (query/plan, query/exec). The plan cuts the
+//     pipeline into a per-record head, a barrier (stats, an ordering, or
+//     limit any) and an in-memory tail; the executor runs it in parallel
+//     over ingest's workers with memory bounded by groups or rows kept.
 //
 // Precedence, loosest first: or; and; not; comparisons (= != < <= > >= like
 // not like =~ in not in, which do not chain); + -; * / %; ^; unary minus;

@@ -1,0 +1,123 @@
+package exec_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/vigil-dev/vigil/internal/decode"
+	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
+	"github.com/vigil-dev/vigil/internal/query"
+	"github.com/vigil-dev/vigil/internal/query/exec"
+	"github.com/vigil-dev/vigil/internal/query/plan"
+)
+
+// The executor's results are specified by testdata/qtest (querytest); these
+// tests cover what data files cannot: cancellation, limits, early stop.
+
+// decodeSource decodes flow text afresh on every call, one batch per emit.
+func decodeSource(text string, calls *atomic.Int64) exec.Source {
+	return func(ctx context.Context, emit func(int, *decode.Batch) error) error {
+		dec, err := vpcflow.New(vpcflow.DefaultConfig())
+		if err != nil {
+			return err
+		}
+		_, err = dec.Decode(ctx, decode.Input{Name: "t.log"}, strings.NewReader(text), func(b *decode.Batch) error {
+			if calls != nil {
+				calls.Add(1)
+			}
+			return emit(0, b)
+		}, nil)
+		return err
+	}
+}
+
+func run(t *testing.T, q string, src exec.Source, opts exec.Options) (*exec.Result, error) {
+	t.Helper()
+	chk, _, err := query.ParseAndCheck(q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(chk, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exec.Run(context.Background(), p, src, opts)
+}
+
+func TestLimitAnyStopsReading(t *testing.T) {
+	var calls atomic.Int64
+	text := flowText(10 * decode.BatchSize)
+	res, err := run(t, `limit any 5`, decodeSource(text, &calls), exec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 5 || calls.Load() != 1 {
+		t.Errorf("%d rows after %d batches; want 5 rows after 1 batch", len(res.Rows), calls.Load())
+	}
+}
+
+func TestLimitZeroReadsNothing(t *testing.T) {
+	var calls atomic.Int64
+	res, err := run(t, `filter dstPort = 22 | limit 0`, decodeSource(flowText(100), &calls), exec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 0 || calls.Load() != 0 {
+		t.Errorf("%d rows, %d batches read", len(res.Rows), calls.Load())
+	}
+}
+
+func TestTooManyGroups(t *testing.T) {
+	_, err := run(t, `stats count(*) by srcPort`, decodeSource(flowText(2000), nil), exec.Options{MaxGroups: 100})
+	if !errors.Is(err, exec.ErrTooManyGroups) {
+		t.Errorf("got %v, want ErrTooManyGroups", err)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	chk, _, err := query.ParseAndCheck(`stats count(*) by srcAddr`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := plan.Build(chk, plan.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	src := func(ctx context.Context, emit func(int, *decode.Batch) error) error {
+		cancel()
+		return decodeSource(flowText(3000), nil)(ctx, emit)
+	}
+	if _, err := exec.Run(ctx, p, src, exec.Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
+
+func TestWorkerOutOfRange(t *testing.T) {
+	src := func(ctx context.Context, emit func(int, *decode.Batch) error) error {
+		return emit(3, &decode.Batch{})
+	}
+	if _, err := run(t, `stats count(*)`, src, exec.Options{Workers: 2}); err == nil {
+		t.Error("a worker index past Options.Workers must fail")
+	}
+}
+
+func TestResultCounts(t *testing.T) {
+	res, err := run(t, `filter action = "REJECT" | fields srcAddr`, decodeSource(flowText(1400), nil), exec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RecordsScanned != 1400 || res.RecordsMatched != int64(len(res.Rows)) || res.RecordsMatched == 0 {
+		t.Errorf("scanned %d matched %d rows %d", res.RecordsScanned, res.RecordsMatched, len(res.Rows))
+	}
+}
+
+func TestTruncated(t *testing.T) {
+	res, err := run(t, `stats count(*) by srcPort`, decodeSource(flowText(20000), nil), exec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Truncated || len(res.Rows) != plan.DefaultMaxRows || res.TotalRows <= int64(len(res.Rows)) {
+		t.Errorf("truncated %v, %d of %d rows", res.Truncated, len(res.Rows), res.TotalRows)
+	}
+}

@@ -1,0 +1,270 @@
+package exec
+
+import (
+	"math"
+	"math/bits"
+	"slices"
+	"sort"
+)
+
+// Bounded-memory summaries for count_distinct and pct. Both start exact and
+// switch to a mergeable sketch past a size, so that the memory of a group is
+// bounded whatever the input, and per-worker states merge exactly as a
+// single one would have seen the rows.
+
+// DistinctExact is how many distinct values count_distinct counts exactly
+// per group (as 64-bit hashes: a collision among 2,048 values has a chance
+// below 1e-13). Above it, the group switches to a HyperLogLog sketch with
+// 2^14 one-byte registers (16 KiB), whose standard error is 1.04/√16384 ≈
+// 0.81%; with linear counting below 40,960 values the error is smaller.
+// AWS's own count_distinct is approximate at high cardinality too (§5.7).
+const DistinctExact = 2048
+
+const hllP = 14
+
+// hll is a HyperLogLog sketch over 64-bit hashes.
+type hll struct{ reg [1 << hllP]uint8 }
+
+func (h *hll) add(x uint64) {
+	j := x >> (64 - hllP)
+	w := x<<hllP | 1<<(hllP-1) // the guard bit bounds the rank
+	r := uint8(bits.LeadingZeros64(w)) + 1
+	if r > h.reg[j] {
+		h.reg[j] = r
+	}
+}
+
+func (h *hll) merge(o *hll) {
+	for i, r := range o.reg {
+		if r > h.reg[i] {
+			h.reg[i] = r
+		}
+	}
+}
+
+// estimate returns the cardinality estimate, with linear counting for small
+// ranges.
+func (h *hll) estimate() float64 {
+	const m = float64(1 << hllP)
+	sum, zeros := 0.0, 0
+	for _, r := range h.reg {
+		sum += math.Ldexp(1, -int(r))
+		if r == 0 {
+			zeros++
+		}
+	}
+	alpha := 0.7213 / (1 + 1.079/m)
+	e := alpha * m * m / sum
+	if e <= 2.5*m && zeros > 0 {
+		return m * math.Log(m/float64(zeros))
+	}
+	return e
+}
+
+// distinct counts distinct values: exactly up to DistinctExact, then by
+// sketch.
+type distinct struct {
+	set    map[uint64]struct{}
+	sketch *hll
+}
+
+func (d *distinct) add(x uint64) {
+	if d.sketch != nil {
+		d.sketch.add(x)
+		return
+	}
+	if d.set == nil {
+		d.set = make(map[uint64]struct{})
+	}
+	d.set[x] = struct{}{}
+	if len(d.set) > DistinctExact {
+		d.toSketch()
+	}
+}
+
+func (d *distinct) toSketch() {
+	d.sketch = new(hll)
+	for x := range d.set {
+		d.sketch.add(x)
+	}
+	d.set = nil
+}
+
+func (d *distinct) merge(o *distinct) {
+	switch {
+	case o.sketch != nil:
+		if d.sketch == nil {
+			d.toSketch()
+		}
+		d.sketch.merge(o.sketch)
+	case d.sketch != nil:
+		for x := range o.set {
+			d.sketch.add(x)
+		}
+	default:
+		for x := range o.set {
+			d.add(x)
+		}
+	}
+}
+
+func (d *distinct) count() int64 {
+	if d.sketch != nil {
+		return int64(math.Round(d.sketch.estimate()))
+	}
+	return int64(len(d.set))
+}
+
+// PctExact is how many values pct keeps exactly per group; its result is
+// then the nearest-rank percentile: the value at rank ⌈p/100·n⌉ of the
+// sorted values (the smallest for p = 0). Above it, the group switches to a
+// log-bucketed sketch (the DDSketch idea) whose answers are within 1% of the
+// true value, in relative terms, at any rank, and whose size depends on the
+// range of the values, not their number (a few thousand buckets at most).
+const PctExact = 65536
+
+// pctAlpha is the relative accuracy of the pct sketch.
+const pctAlpha = 0.01
+
+var (
+	pctGamma    = (1 + pctAlpha) / (1 - pctAlpha)
+	pctLogGamma = math.Log(pctGamma)
+)
+
+// percentile holds the values of one pct.
+type percentile struct {
+	exact  []float64
+	sorted bool
+	sketch *ddsketch
+}
+
+func (p *percentile) add(x float64) {
+	if math.IsNaN(x) {
+		return
+	}
+	if p.sketch != nil {
+		p.sketch.add(x, 1)
+		return
+	}
+	p.exact = append(p.exact, x)
+	p.sorted = false
+	if len(p.exact) > PctExact {
+		p.toSketch()
+	}
+}
+
+func (p *percentile) toSketch() {
+	p.sketch = newDDSketch()
+	for _, x := range p.exact {
+		p.sketch.add(x, 1)
+	}
+	p.exact = nil
+}
+
+func (p *percentile) merge(o *percentile) {
+	if o.sketch != nil {
+		if p.sketch == nil {
+			p.toSketch()
+		}
+		p.sketch.merge(o.sketch)
+		return
+	}
+	for _, x := range o.exact {
+		p.add(x)
+	}
+}
+
+// value returns the nearest-rank q-th percentile (q from 0 to 100).
+func (p *percentile) value(q float64) (float64, bool) {
+	if p.sketch != nil {
+		return p.sketch.quantile(q)
+	}
+	n := len(p.exact)
+	if n == 0 {
+		return 0, false
+	}
+	if !p.sorted {
+		slices.Sort(p.exact)
+		p.sorted = true
+	}
+	return p.exact[rank(q, uint64(n))-1], true
+}
+
+// rank returns the 1-based nearest rank of percentile q among n values.
+func rank(q float64, n uint64) uint64 {
+	r := uint64(math.Ceil(q / 100 * float64(n)))
+	return min(max(r, 1), n)
+}
+
+// ddsketch counts values in buckets whose bounds grow geometrically by
+// pctGamma, for positive and negative values apart, and zeros on their own.
+type ddsketch struct {
+	pos, neg map[int32]uint64
+	zeros    uint64
+	n        uint64
+}
+
+func newDDSketch() *ddsketch {
+	return &ddsketch{pos: map[int32]uint64{}, neg: map[int32]uint64{}}
+}
+
+func bucketOf(x float64) int32 { return int32(math.Ceil(math.Log(x) / pctLogGamma)) }
+
+// bucketValue is the value reported for bucket i: within pctAlpha of every
+// value in it.
+func bucketValue(i int32) float64 { return 2 * math.Pow(pctGamma, float64(i)) / (pctGamma + 1) }
+
+func (s *ddsketch) add(x float64, c uint64) {
+	switch {
+	case x > 0:
+		s.pos[bucketOf(x)] += c
+	case x < 0:
+		s.neg[bucketOf(-x)] += c
+	default:
+		s.zeros += c
+	}
+	s.n += c
+}
+
+func (s *ddsketch) merge(o *ddsketch) {
+	for i, c := range o.pos {
+		s.pos[i] += c
+	}
+	for i, c := range o.neg {
+		s.neg[i] += c
+	}
+	s.zeros += o.zeros
+	s.n += o.n
+}
+
+func (s *ddsketch) quantile(q float64) (float64, bool) {
+	if s.n == 0 {
+		return 0, false
+	}
+	want := rank(q, s.n)
+	seen := uint64(0)
+	negs := sortedKeys(s.neg)
+	for i := len(negs) - 1; i >= 0; i-- { // most negative first
+		if seen += s.neg[negs[i]]; seen >= want {
+			return -bucketValue(negs[i]), true
+		}
+	}
+	if seen += s.zeros; seen >= want {
+		return 0, true
+	}
+	for _, k := range sortedKeys(s.pos) {
+		if seen += s.pos[k]; seen >= want {
+			return bucketValue(k), true
+		}
+	}
+	return 0, false
+}
+
+func sortedKeys(m map[int32]uint64) []int32 {
+	ks := make([]int32, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
+	return ks
+}
