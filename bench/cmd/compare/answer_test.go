@@ -90,6 +90,39 @@ func TestCheckVigil(t *testing.T) {
 	}
 }
 
+func TestCheckVigilApprox(t *testing.T) {
+	sh := shape{cols: []column{{"srcAddr", str}, {"n", num}}, sortCol: 1, desc: true, limit: 3, approx: 0.03}
+	// The peer's exact top 3: x 1000, y 900, z 500 (w 495 is just below the cut).
+	ref := answer{rows: [][]string{{"x", "1000"}, {"y", "900"}, {"z", "500"}}}
+	rows := func(s ...string) answer {
+		var a answer
+		for _, r := range s {
+			a.rows = append(a.rows, strings.Split(r, ":"))
+		}
+		return a
+	}
+	for _, tc := range []struct {
+		name string
+		got  answer
+		ok   bool
+	}{
+		{"exact", rows("x:1000", "y:900", "z:500"), true},
+		{"within the error", rows("x:1020", "y:880", "z:505"), true},
+		{"near-tie at the cut swapped in", rows("x:1000", "y:900", "w:505"), true},
+		{"outside the error", rows("x:1100", "y:900", "z:500"), false},
+		{"unknown row far above the cut", rows("x:1000", "q:950", "y:900"), false},
+		{"drops a clear top row", rows("x:1000", "z:500", "w:499"), false},
+		{"unsorted", rows("y:900", "x:1000", "z:500"), false},
+		{"too few rows", rows("x:1000", "y:900"), false},
+		{"row twice", rows("x:1000", "x:1000", "z:500"), false},
+	} {
+		err := checkVigil(tc.got, ref, sh)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: checkVigil = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
+
 func TestParseCatCount(t *testing.T) {
 	out := []byte("kind     records\nflow     200000\nskipped  0\n")
 	a, err := parseCatCount(out, shape{})

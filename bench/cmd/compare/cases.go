@@ -196,7 +196,7 @@ END { for (s in g) printf "%s\t%d\n", s, n[s] }`,
 		awkPost: sortDesc(2) + " | " + limitWithTies(2, 100),
 		shape: shape{
 			cols:    []column{{"srcAddr", str}, {"distinctPorts", num}},
-			sortCol: 1, desc: true, limit: 100,
+			sortCol: 1, desc: true, limit: 100, approx: 0.03,
 		},
 	},
 	{
