@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -241,12 +242,15 @@ func scanSummary(fs []*finding.Finding, st detect.Stats) string {
 	if evicted > 0 {
 		s += fmt.Sprintf("; %d detection keys evicted at the --max-keys cap", evicted)
 	}
-	var unusable int64
-	for _, n := range st.Skipped {
-		unusable += n
+	reasons := slices.Sorted(maps.Keys(st.Skipped))
+	var passed []string
+	for _, why := range reasons {
+		if n := st.Skipped[why]; n > 0 {
+			passed = append(passed, fmt.Sprintf("%d %s", n, why))
+		}
 	}
-	if unusable > 0 {
-		s += fmt.Sprintf("; %d records unusable for detection", unusable)
+	if len(passed) > 0 {
+		s += "; records no detection reads: " + strings.Join(passed, ", ")
 	}
 	return s
 }
