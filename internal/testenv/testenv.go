@@ -1,9 +1,11 @@
-// Package testenv starts real servers for tests — a real S3 (MinIO) rather than a
-// mock, so that listing, paging, signing, policies and error codes are S3's own —
-// and tears them down when the test ends.
+// Package testenv starts real servers for tests and tears them down when the test
+// ends: a real S3 (MinIO) rather than a mock, so that listing, paging, signing,
+// policies and error codes are S3's own, and a throwaway PostgreSQL cluster
+// (initdb in a temporary folder, an unprivileged user, a random port), so that the
+// cluster store runs against the database it will meet.
 //
-// The server binaries are installed by scripts/test (pinned, cached in GOPATH/bin),
-// never fetched while tests run. A test whose server is not installed is skipped
+// The server binaries are installed by scripts/test (MinIO pinned and cached in
+// GOPATH/bin; PostgreSQL from Debian's package), never fetched while tests run. A test whose server is not installed is skipped
 // with the command that installs it, except under CI (CI set), where a missing
 // server is a failure: CI must not pass by skipping.
 package testenv
