@@ -1,6 +1,6 @@
 // Package obs holds vigil's observability helpers: the throttled reporter that keeps
-// a flood of bad records from flooding the terminal or the log, and (later) logging
-// set-up and metrics.
+// a flood of bad records from flooding the terminal or the log, and the process's
+// CPU time that benchmarks report work against.
 package obs
 
 import (

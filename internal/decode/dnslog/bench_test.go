@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigil-dev/vigil/internal/decode"
+	"github.com/vigil-dev/vigil/internal/obs"
 )
 
 // benchInput is n realistic Resolver records as JSON lines.
@@ -29,6 +30,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := obs.CPUTime()
 	for range b.N {
 		st, err := d.Decode(context.Background(), decode.Input{Name: "bench"}, bytes.NewReader(in), func(*decode.Batch) error { return nil }, nil)
 		if err != nil || st.Records != n {
@@ -36,4 +38,7 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	if cpu := obs.CPUTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds(), "records/cpu-s")
+	}
 }

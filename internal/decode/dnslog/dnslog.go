@@ -23,6 +23,7 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/vigil-dev/vigil/internal/decode"
@@ -80,7 +81,7 @@ type Decoder struct {
 	sc    *jsonscan.Scanner
 	batch decode.Batch
 	arena []byte // the Raw text of the batch's records
-	w     wire
+	st    parseState
 }
 
 // New returns a Decoder.
@@ -205,11 +206,23 @@ func ParseMessage(msg []byte, q *record.DNSQuery) error {
 	if jsonscan.TooDeep(msg, cfg.MaxDepth) {
 		return recErr(ReasonTooDeep, "nested deeper than %d", cfg.MaxDepth)
 	}
-	var w wire
-	return w.parse(msg, q)
+	st := messageStates.Get().(*parseState)
+	defer messageStates.Put(st)
+	return st.w.parse(msg, q, &st.in)
 }
 
-func (d *Decoder) parse(raw []byte, q *record.DNSQuery) error { return d.w.parse(raw, q) }
+// parseState is what parsing one record needs between records: the wire
+// struct and the fast path's interners.
+type parseState struct {
+	w  wire
+	in fieldInterners
+}
+
+// messageStates keeps ParseMessage's states (CloudWatch Logs payloads come one
+// message at a time, from many goroutines).
+var messageStates = sync.Pool{New: func() any { return new(parseState) }}
+
+func (d *Decoder) parse(raw []byte, q *record.DNSQuery) error { return d.st.w.parse(raw, q, &d.st.in) }
 
 // wire is the JSON shape of a Resolver record. Its string fields are set to
 // jsonscan.Absent before each use to tell absent keys from empty values.
@@ -285,7 +298,7 @@ func (w *wire) reset(answers []record.DNSAnswer) {
 	w.SrcIDs.Instance, w.SrcIDs.ResolverEndpoint, w.SrcIDs.ResolverNetworkInterface = a, a, a
 }
 
-func (w *wire) parse(raw []byte, q *record.DNSQuery) error {
+func (w *wire) parse(raw []byte, q *record.DNSQuery, in *fieldInterners) error {
 	answers := q.Answers[:0]
 	q.Reset()
 	if !utf8.Valid(raw) {
@@ -295,6 +308,20 @@ func (w *wire) parse(raw []byte, q *record.DNSQuery) error {
 		return recErr(ReasonNotObject, "expected a JSON object, found %s", preview(raw))
 	}
 	w.reset(answers)
+	if !w.fastParse(raw, in) {
+		if err := w.slowParse(raw, answers); err != nil {
+			return err
+		}
+	}
+	return w.finish(raw, q)
+}
+
+// slowParse reads raw with encoding/json: any valid JSON, with its errors.
+func (w *wire) slowParse(raw []byte, answers []record.DNSAnswer) error {
+	// encoding/json decodes array elements into the reused backing array
+	// without zeroing them: clear it, so no answer keeps a field of an older one.
+	clear(answers[:cap(answers)])
+	w.reset(answers)
 	if err := json.Unmarshal(raw, w); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
@@ -302,6 +329,11 @@ func (w *wire) parse(raw []byte, q *record.DNSQuery) error {
 		}
 		return recErr(ReasonBadJSON, "%v", err)
 	}
+	return nil
+}
+
+// finish checks the fields read into w and moves them into q.
+func (w *wire) finish(raw []byte, q *record.DNSQuery) error {
 	if jsonscan.IsAbsent(w.QueryName) && jsonscan.IsAbsent(w.QueryTimestamp) {
 		return recErr(ReasonNotDNS, "object has neither query_name nor query_timestamp")
 	}

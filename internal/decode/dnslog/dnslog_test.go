@@ -3,17 +3,20 @@ package dnslog
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/record"
@@ -418,5 +421,52 @@ func FuzzDNS(f *testing.F) {
 		}
 		var q record.DNSQuery
 		_ = ParseMessage(in, &q)
+	})
+}
+
+// FuzzFastParse checks the fast path against encoding/json: whenever fastParse
+// accepts a record, encoding/json must accept it too and read the same values.
+func FuzzFastParse(f *testing.F) {
+	for _, line := range bytes.Split(benchInput(3), []byte("\n")) {
+		f.Add(line)
+	}
+	for _, s := range []string{
+		`{"query_name":"a.","query_timestamp":"2021-02-04T17:51:55Z","answers":[]}`,
+		`{"query_name":"a.","srcport":53,"answers":[{"Rdata":"x"},{"Type":"A","Class":"IN","extra":null}]}`,
+		`{"query_name":"a.","srcport":"0053","srcids":{"instance":"i-1","other":"x"}}`,
+		`{"Query_Name":"a.","query_name":"b."}`,
+		`{"query_name":"a\"b."}`,
+		`{"query_name":null,"version":"1.1","unknown":true}`,
+		`{"query_name":"a.","srcport":5.0}`,
+		`{"query_name":"a.","answers":[{"rdata":"x"}]}`,
+		` { "query_name" : "a." , "rcode" : "NOERROR" } `,
+		`{"query_name":"a.","answers":[{"Rdata":"1"}],"answers":[]}`,
+		`{"query_name":"a."}x`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !utf8.Valid(raw) {
+			return // parse rejects it before either path runs
+		}
+		var fast, slow wire
+		fast.reset(nil)
+		var in fieldInterners
+		if !fast.fastParse(raw, &in) {
+			return
+		}
+		slow.reset(nil)
+		if err := json.Unmarshal(raw, &slow); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json did not: %v", raw, err)
+		}
+		// Unset fields are jsonscan.Absent in both; answers compare by content.
+		fa, sa := fast.Answers, slow.Answers
+		fast.Answers, slow.Answers = nil, nil
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q:\nfast %+v\nslow %+v", raw, fast, slow)
+		}
+		if !slices.Equal(fa, sa) {
+			t.Fatalf("%q: answers: fast %+v, slow %+v", raw, fa, sa)
+		}
 	})
 }

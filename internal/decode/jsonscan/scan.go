@@ -691,15 +691,7 @@ func (s *Scanner) scanValue(depth0 int) (end int, err *Error) {
 		}
 		if inStr {
 			// Fast path through plain string bytes.
-			j := i
-			for j < s.end {
-				c := s.buf[j]
-				if c == '"' || c == '\\' || c < 0x20 {
-					break
-				}
-				j++
-			}
-			i = j
+			i += PlainRun(s.buf[i:s.end])
 			if i >= s.end {
 				continue
 			}

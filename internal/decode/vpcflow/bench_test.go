@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/vigil-dev/vigil/internal/decode"
+	"github.com/vigil-dev/vigil/internal/obs"
 	"github.com/vigil-dev/vigil/internal/record"
 )
 
@@ -153,7 +154,7 @@ func benchDecode(b *testing.B, format string, cfg Config) {
 	b.ReportAllocs()
 	runtime.GC()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := obs.CPUTime()
 	var got int64
 	st, err := d.Decode(context.Background(), decode.Input{Name: "bench"}, in, func(batch *decode.Batch) error {
 		got += int64(len(batch.Flows))
@@ -166,7 +167,7 @@ func benchDecode(b *testing.B, format string, cfg Config) {
 		b.Fatalf("decoded %d records (stats %d), want %d", got, st.Records, b.N)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := obs.CPUTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "records/cpu-s")
 	}
 }

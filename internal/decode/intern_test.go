@@ -1,4 +1,4 @@
-package vpcflow
+package decode
 
 import (
 	"fmt"
@@ -6,26 +6,26 @@ import (
 )
 
 func TestInterner(t *testing.T) {
-	var in interner
-	a := in.intern([]byte("eni-1"))
-	b := in.intern([]byte("eni-2"))
+	var in Interner
+	a := in.Intern([]byte("eni-1"))
+	b := in.Intern([]byte("eni-2"))
 	if a != "eni-1" || b != "eni-2" {
 		t.Fatalf("got %q %q", a, b)
 	}
 	// The same value comes back as the same string, whichever path finds it.
 	for range 3 {
-		if s := in.intern([]byte("eni-1")); s != a {
+		if s := in.Intern([]byte("eni-1")); s != a {
 			t.Fatal("lost eni-1")
 		}
-		in.intern([]byte("eni-2"))
+		in.Intern([]byte("eni-2"))
 	}
-	if in.intern(nil) != "" || in.intern([]byte{}) != "" {
+	if in.Intern(nil) != "" || in.Intern([]byte{}) != "" {
 		t.Error("empty value")
 	}
 	// The table stays bounded however many values pass through it.
 	for i := range 3 * internMaxEntries {
 		v := fmt.Sprintf("eni-%017d", i)
-		if s := in.intern([]byte(v)); s != v {
+		if s := in.Intern([]byte(v)); s != v {
 			t.Fatalf("got %q for %q", s, v)
 		}
 	}
@@ -35,12 +35,12 @@ func TestInterner(t *testing.T) {
 	// Values over internMaxLen are copied but not kept.
 	long := make([]byte, internMaxLen+1)
 	n := len(in.m)
-	if s := in.intern(long); len(s) != len(long) || len(in.m) != n {
+	if s := in.Intern(long); len(s) != len(long) || len(in.m) != n {
 		t.Error("long value kept")
 	}
 	// The result never aliases the input.
 	buf := []byte("vpc-123")
-	s := in.intern(buf)
+	s := in.Intern(buf)
 	buf[0] = 'X'
 	if s != "vpc-123" {
 		t.Errorf("interned string changed with its input: %q", s)
@@ -48,17 +48,17 @@ func TestInterner(t *testing.T) {
 }
 
 func TestInternerAllocs(t *testing.T) {
-	var in interner
+	var in Interner
 	vals := make([][]byte, 300)
 	for i := range vals {
 		vals[i] = fmt.Appendf(nil, "eni-0a1b2c3d4e5f%05d", i)
 	}
 	for _, v := range vals {
-		in.intern(v)
+		in.Intern(v)
 	}
 	if n := testing.AllocsPerRun(10, func() {
 		for _, v := range vals {
-			in.intern(v)
+			in.Intern(v)
 		}
 	}); n != 0 {
 		t.Errorf("%v allocations per 300 warm lookups", n)
