@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -377,4 +378,24 @@ func checkVigilApprox(got, ref answer, sh shape) error {
 		}
 	}
 	return nil
+}
+
+// parseFindingsJSONL reads `vigil scan -o jsonl`: one GuardDuty finding per
+// line. The answer is how many there are; each line must be a JSON object with
+// a type.
+func parseFindingsJSONL(out []byte, _ shape) (answer, error) {
+	n := 0
+	for line := range strings.Lines(string(out)) {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var f struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal([]byte(line), &f); err != nil || f.Type == "" {
+			return answer{}, fmt.Errorf("finding %d is not a GuardDuty finding: %q", n+1, truncate(line, 200))
+		}
+		n++
+	}
+	return answer{rows: [][]string{{strconv.Itoa(n)}}}, nil
 }

@@ -175,3 +175,16 @@ func TestWriteSection(t *testing.T) {
 		t.Errorf("appended section:\n%s", b)
 	}
 }
+
+func TestParseFindingsJSONL(t *testing.T) {
+	a, err := parseFindingsJSONL([]byte(`{"type":"Recon:EC2/Portscan","severity":5}`+"\n"+`{"type":"Backdoor:EC2/DenialOfService.Udp"}`+"\n"), shape{})
+	if err != nil || len(a.rows) != 1 || a.rows[0][0] != "2" {
+		t.Fatalf("got %v, %v; want 2 findings", a, err)
+	}
+	if _, err := parseFindingsJSONL([]byte("{\"severity\":5}\n"), shape{}); err == nil {
+		t.Error("a line without a type was accepted")
+	}
+	if err := scanCase.check(answer{rows: [][]string{{"0"}}}); err == nil {
+		t.Error("no findings passed the scan check")
+	}
+}

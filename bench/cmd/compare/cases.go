@@ -1,5 +1,7 @@
 package main
 
+import "fmt"
+
 // The benchmark cases. Each is one question asked of the same flow-log files in
 // four ways — vigil, DuckDB SQL, an awk program, and (for counting) wc -l as the
 // floor — and the answers must agree.
@@ -38,6 +40,7 @@ package main
 const (
 	needCat   = "cat"
 	needQuery = "query"
+	needScan  = "scan"
 )
 
 type benchCase struct {
@@ -63,6 +66,14 @@ type benchCase struct {
 	floor bool
 	// shape describes the answer's columns and order, for the comparison.
 	shape shape
+	// solo cases have no peer (nothing else runs GuardDuty's detections): vigil
+	// is measured, and check judges its answer instead of a peer.
+	solo  bool
+	check func(answer) error
+	// relativeTo names the case whose vigil wall time this one's is reported
+	// against (scan against the NAT port-scan query, as the detection issue
+	// asks: at most 2x).
+	relativeTo string
 }
 
 // limitWithTies is the awk limiter for `sort … | limit n` on tab-separated rows
@@ -221,6 +232,27 @@ $13 == "REJECT" && $7 == 22 { printf "%.0f\t%s\t%s\t%s\n", $11 * 1000, $4, $5, $
 		},
 	},
 }
+
+// scanCase runs every built-in detection over the corpus. Its answer is the
+// number of findings, which must not be zero: the corpus holds the simulator's
+// attack scenarios.
+var scanCase = benchCase{
+	name:       "scan, every detection",
+	needs:      needScan,
+	vigil:      func(in []string) []string { return append([]string{"scan", "-o", "jsonl"}, in...) },
+	parseVigil: parseFindingsJSONL,
+	shape:      shape{cols: []column{{"findings", num}}},
+	solo:       true,
+	check: func(a answer) error {
+		if len(a.rows) != 1 || a.rows[0][0] == "0" {
+			return fmt.Errorf("no findings in a corpus of attack scenarios")
+		}
+		return nil
+	},
+	relativeTo: "NAT port scan",
+}
+
+func init() { cases = append(cases, scanCase) }
 
 // queryArgs is vigil's argument list for a Logs Insights query over the inputs.
 // The output is asked for as CSV with a header line, which parseQueryCSV reads

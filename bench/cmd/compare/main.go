@@ -115,7 +115,7 @@ func runMain(ctx context.Context, o *options) error {
 
 	// What vigil can do today: detect, do not assume.
 	have := map[string]bool{}
-	for _, sub := range []string{needCat, needQuery, "simulate"} {
+	for _, sub := range []string{needCat, needQuery, needScan, "simulate"} {
 		have[sub] = hasSubcommand(ctx, o.vigil, sub)
 		logf("vigil %s: available=%v", sub, have[sub])
 	}
@@ -255,8 +255,20 @@ func runCase(ctx context.Context, o *options, c *corpus, bc benchCase, prog stri
 		vigil.skipped = "vigil " + bc.needs + " not available yet"
 		fmt.Fprintf(os.Stderr, "compare: %s: vigil %s not available yet — skipping vigil; DuckDB and mawk still run and are checked against each other\n", bc.name, bc.needs)
 	}
+	tools := []*toolRun{vigil}
+	if !bc.solo {
+		tools = append(tools, peers(o, c, bc, prog)...)
+	}
+	res.tools = tools
+	measureTools(ctx, o, bc, tools)
+	res.notes = judge(bc, tools)
+	return res
+}
+
+// peers are the tools a case's answer is checked against.
+func peers(o *options, c *corpus, bc benchCase, prog string) []*toolRun {
+	sh := bc.shape
 	tools := []*toolRun{
-		vigil,
 		{name: "duckdb", argv: []string{o.duckq, "-sql", strings.ReplaceAll(bc.sql, "{{flows}}", c.readCSV())},
 			parse: func(b []byte) (answer, error) { return parseTSV(b, sh) }},
 		{name: "mawk", argv: c.awkArgv(o.mawk, prog, bc.awkPost),
@@ -279,8 +291,12 @@ func runCase(ctx context.Context, o *options, c *corpus, bc benchCase, prog stri
 				return a, nil
 			}})
 	}
-	res.tools = tools
+	return tools
+}
 
+// measureTools runs every tool o.runs times, interleaved, keeping each one's
+// fastest run and checking that its answer does not change between runs.
+func measureTools(ctx context.Context, o *options, bc benchCase, tools []*toolRun) {
 	for k := 1; k <= o.runs; k++ {
 		for _, t := range tools {
 			if t.skipped != "" || t.failed != nil {
@@ -312,9 +328,36 @@ func runCase(ctx context.Context, o *options, c *corpus, bc benchCase, prog stri
 		}
 	}
 
-	// The checks. The reference is the first peer that answered (DuckDB, then
-	// mawk); every other peer must give the same rows, and vigil a right answer
-	// (checkVigil, which allows any way of breaking ties at a limit).
+}
+
+// judge gives every tool its verdict and returns the case's notes. The
+// reference is the first peer that answered (DuckDB, then mawk); every other
+// peer must give the same rows, and vigil a right answer (checkVigil, which
+// allows any way of breaking ties at a limit). A solo case's vigil answer is
+// judged by the case's own check.
+func judge(bc benchCase, tools []*toolRun) []string {
+	sh := bc.shape
+	if bc.solo {
+		v := tools[0]
+		switch {
+		case v.skipped != "":
+			v.verdict = verdict{text: "skipped: " + v.skipped}
+		case v.failed != nil:
+			v.verdict = verdict{text: "FAILED", bad: true, detail: v.failed.Error()}
+		case v.runs == 0:
+			v.verdict = verdict{text: "—"}
+		default:
+			if err := bc.check(v.ans); err != nil {
+				v.verdict = verdict{text: "WRONG", bad: true, detail: err.Error()}
+			} else {
+				v.verdict = verdict{text: "checked (no peer)"}
+			}
+		}
+		if v.runs > 0 && v.failed == nil {
+			return []string{fmt.Sprintf("answer: %s", v.ans)}
+		}
+		return nil
+	}
 	var ref *toolRun
 	for _, t := range tools[1:] {
 		if t.failed == nil && t.runs > 0 {
@@ -351,9 +394,9 @@ func runCase(ctx context.Context, o *options, c *corpus, bc benchCase, prog stri
 		if sh.limit > 0 {
 			note += fmt.Sprintf(" (the top %d with ties)", sh.limit)
 		}
-		res.notes = append(res.notes, note)
+		return []string{note}
 	}
-	return res
+	return nil
 }
 
 // hasSubcommand reports whether `vigil SUB --help` succeeds and describes that

@@ -147,6 +147,9 @@ func (r report) notes() []string {
 		for _, n := range res.notes {
 			notes = append(notes, res.c.name+": "+n)
 		}
+		if n := r.relative(res); n != "" {
+			notes = append(notes, n)
+		}
 		for _, t := range res.tools {
 			if t.verdict.bad {
 				notes = append(notes, fmt.Sprintf("**%s / %s: %s** — %s", res.c.name, t.name, t.verdict.text, t.verdict.detail))
@@ -279,4 +282,30 @@ func groupThousands(n int64) string {
 		b.WriteRune(ch)
 	}
 	return b.String()
+}
+
+// relative reports a case's vigil wall time against that of the case it is
+// measured relative to (relativeTo), when both ran.
+func (r report) relative(res caseResult) string {
+	if res.c.relativeTo == "" {
+		return ""
+	}
+	wall := func(name string) time.Duration {
+		for _, x := range r.results {
+			if x.c.name != name {
+				continue
+			}
+			for _, t := range x.tools {
+				if t.isVigil && t.runs > 0 && t.failed == nil {
+					return t.best.wall
+				}
+			}
+		}
+		return 0
+	}
+	a, b := wall(res.c.name), wall(res.c.relativeTo)
+	if a == 0 || b == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: vigil's wall time is %.2f× that of %q", res.c.name, a.Seconds()/b.Seconds(), res.c.relativeTo)
 }
