@@ -2,6 +2,7 @@ package window
 
 import (
 	"fmt"
+	"github.com/vigil-dev/vigil/internal/sketch"
 	"unsafe"
 )
 
@@ -109,7 +110,7 @@ type DistinctSet struct {
 // count); cur is the current generation alone, which becomes the union when the
 // window rolls. Without a window only union is used.
 type twoSketch struct {
-	union, cur sketch
+	union, cur sketch.HLL
 }
 
 const (
@@ -145,7 +146,7 @@ func (d *DistinctSet) Count() int {
 	if d.sk == nil {
 		return int(d.n)
 	}
-	return max(int(d.sk.union.estimate()+0.5), int(d.floor))
+	return max(int(d.sk.union.Estimate()+0.5), int(d.floor))
 }
 
 // Add adds value v seen at event time t. It reports whether the count grew: in
@@ -172,9 +173,9 @@ func (d *DistinctSet) Add(v uint64, t int64) bool {
 	late := g < d.gen
 	x := mix(v)
 	if d.sk != nil {
-		grew := d.sk.union.insert(x)
+		grew := d.sk.union.Insert(x)
 		if d.window > 0 && !late {
-			d.sk.cur.insert(x)
+			d.sk.cur.Insert(x)
 		}
 		return grew
 	}
@@ -242,14 +243,14 @@ func (d *DistinctSet) grow() {
 // one value more than the exact set did: that is the count's floor until the roll.
 func (d *DistinctSet) toSketch() {
 	sk := &twoSketch{}
-	sk.union.init(d.p)
+	sk.union.Init(d.p)
 	if d.window > 0 {
-		sk.cur.init(d.p)
+		sk.cur.Init(d.p)
 	}
 	add := func(x uint64, f uint8) {
-		sk.union.insert(x)
+		sk.union.Insert(x)
 		if d.window > 0 && f&flagCur != 0 {
-			sk.cur.insert(x)
+			sk.cur.Insert(x)
 		}
 	}
 	if d.zero != 0 {
@@ -283,9 +284,9 @@ func (d *DistinctSet) roll(g int64) {
 	steps := g - d.gen
 	d.gen, d.floor = g, 0
 	if d.sk != nil {
-		if steps == 1 && !d.sk.cur.empty() {
-			d.sk.union.copyFrom(&d.sk.cur)
-			d.sk.cur.reset()
+		if steps == 1 && !d.sk.cur.Empty() {
+			d.sk.union.CopyFrom(&d.sk.cur)
+			d.sk.cur.Reset()
 			return
 		}
 		d.sk = nil // both generations empty: exact again, the sketch's memory freed
@@ -358,7 +359,13 @@ func (d *DistinctSet) deleteAt(i int) {
 func (d *DistinctSet) Bytes() int {
 	b := int(unsafe.Sizeof(*d)) + cap(d.vals)*8 + cap(d.flags)
 	if d.sk != nil {
-		b += int(unsafe.Sizeof(*d.sk)) + cap(d.sk.union.regs) + cap(d.sk.cur.regs)
+		b += int(unsafe.Sizeof(*d.sk)) + d.sk.union.RegisterBytes() + d.sk.cur.RegisterBytes()
 	}
 	return b
 }
+
+// The precision bounds of a distinct set's sketch.
+const (
+	MinPrecision = sketch.MinPrecision
+	MaxPrecision = sketch.MaxPrecision
+)

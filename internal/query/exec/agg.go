@@ -92,16 +92,15 @@ func (a *countAcc) result() record.Value { return record.IntValue(a.n) }
 
 // distinctAcc is count_distinct: exact, then approximate (DistinctExact).
 type distinctAcc struct {
-	d   distinct
-	buf []byte
+	d distinct
 }
 
 func (a *distinctAcc) add(v record.Value, _ *pos) {
 	if v.Kind == record.Missing {
 		return
 	}
-	a.buf = appendKey(a.buf[:0], v)
-	a.d.add(hashKey(a.buf))
+	var buf [64]byte // on the stack: a buffer per group would cost an allocation each
+	a.d.add(hashKey(appendKey(buf[:0], v)))
 }
 func (a *distinctAcc) merge(o acc)          { a.d.merge(&o.(*distinctAcc).d) }
 func (a *distinctAcc) result() record.Value { return record.IntValue(a.d.count()) }

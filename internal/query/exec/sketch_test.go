@@ -57,7 +57,10 @@ func TestPercentileExact(t *testing.T) {
 }
 
 func TestDistinctSketch(t *testing.T) {
-	for _, n := range []int{10, DistinctExact, 5000, 50000, 300000} {
+	// 3 and 5 straddle the inline values; 40,960 = 2.5·2^14 is where the
+	// original HyperLogLog estimator switched from linear counting and was
+	// biased by 4% (seen in bench/run against DuckDB).
+	for _, n := range []int{3, distinctInline + 1, 10, DistinctExact, 5000, 36000, 40960, 46000, 50000, 300000} {
 		var one, a, b distinct
 		for i := range n {
 			x := hashKey([]byte{byte(i), byte(i >> 8), byte(i >> 16), byte(i >> 24)})
@@ -74,7 +77,7 @@ func TestDistinctSketch(t *testing.T) {
 			got := float64(d.count())
 			tolerance := 0.0
 			if n > DistinctExact {
-				tolerance = 0.03 * float64(n) // ~4 standard errors
+				tolerance = 0.0325 * float64(n) // 4 standard errors
 			}
 			if math.Abs(got-float64(n)) > tolerance {
 				t.Errorf("%s: %d distinct counted as %v", name, n, got)

@@ -1,15 +1,23 @@
-package window
+// Package sketch holds the bounded-memory summaries that vigil's detections and
+// queries share: a HyperLogLog sketch for distinct counts, with Otmar Ertl's
+// estimator (no bias at any cardinality) and a histogram kept current so that an
+// estimate costs O(64 - p), not a pass over the registers.
+package sketch
 
 import (
 	"math"
 	"math/bits"
 )
 
-// sketch is a HyperLogLog sketch: 2^p one-byte registers, each the maximum
+
+// HLL is a HyperLogLog sketch: 2^p one-byte registers, each the maximum
 // "rank" (leading zeros + 1) of the hashes that map to it, plus the histogram of
 // register values. The histogram is kept up to date on every register change, so
 // that the estimate costs O(64 - p) instead of a pass over 2^p registers: a
 // detector can compare a distinct count against its threshold after every event.
+//
+// Hashes must be well mixed (every bit equally likely): the top p bits pick
+// the register.
 //
 // The estimate is Otmar Ertl's improved estimator ("New cardinality estimation
 // algorithms for HyperLogLog sketches", 2017, algorithm 6), which needs only the
@@ -21,7 +29,7 @@ import (
 // histogram (constant-time estimate), allocation-free reuse and register-level
 // access for the windowed union are what the detectors need, and they take ~100
 // lines.
-type sketch struct {
+type HLL struct {
 	p     uint8
 	dirty bool    // registers changed since est was computed
 	est   float64 // cached estimate
@@ -38,8 +46,8 @@ const (
 // alphaInf is α∞ = 1/(2 ln 2), the limit bias constant of Ertl's estimator.
 const alphaInf = 0.5 / math.Ln2
 
-// init sets the sketch up with precision p, reusing its registers when they fit.
-func (s *sketch) init(p uint8) {
+// Init sets the sketch up with precision p, reusing its registers when they fit.
+func (s *HLL) Init(p uint8) {
 	m := 1 << p
 	if cap(s.regs) >= m {
 		s.regs = s.regs[:m]
@@ -47,18 +55,18 @@ func (s *sketch) init(p uint8) {
 		s.regs = make([]uint8, m)
 	}
 	s.p = p
-	s.reset()
+	s.Reset()
 }
 
-func (s *sketch) reset() {
+func (s *HLL) Reset() {
 	clear(s.regs)
 	s.hist = [66]uint32{}
 	s.hist[0] = uint32(len(s.regs))
 	s.est, s.dirty = 0, false
 }
 
-// copyFrom makes s equal to o (same precision).
-func (s *sketch) copyFrom(o *sketch) {
+// CopyFrom makes s equal to o (same precision).
+func (s *HLL) CopyFrom(o *HLL) {
 	copy(s.regs, o.regs)
 	s.hist, s.est, s.dirty = o.hist, o.est, o.dirty
 }
@@ -75,14 +83,14 @@ func position(x uint64, p uint8) (uint32, uint8) {
 	return j, uint8(bits.LeadingZeros64(w)) + 1
 }
 
-// insert adds the mixed hash x and reports whether a register changed.
-func (s *sketch) insert(x uint64) bool {
+// Insert adds the mixed hash x and reports whether a register changed.
+func (s *HLL) Insert(x uint64) bool {
 	j, r := position(x, s.p)
 	return s.raise(j, r)
 }
 
 // raise sets register j to r if r is larger, keeping the histogram current.
-func (s *sketch) raise(j uint32, r uint8) bool {
+func (s *HLL) raise(j uint32, r uint8) bool {
 	old := s.regs[j]
 	if r <= old {
 		return false
@@ -94,12 +102,26 @@ func (s *sketch) raise(j uint32, r uint8) bool {
 	return true
 }
 
-// empty reports whether nothing was inserted.
-func (s *sketch) empty() bool { return s.hist[0] == uint32(len(s.regs)) }
+// Merge folds o (of the same precision) into s: s then estimates the union.
+func (s *HLL) Merge(o *HLL) {
+	for j, r := range o.regs {
+		s.raise(uint32(j), r)
+	}
+}
 
-// estimate returns the cardinality estimate, computed again only when a register
+// Precision returns p: the sketch has 2^p registers.
+func (s *HLL) Precision() uint8 { return s.p }
+
+// RegisterBytes is the memory the registers take (the rest is a fixed ~280
+// bytes).
+func (s *HLL) RegisterBytes() int { return cap(s.regs) }
+
+// Empty reports whether nothing was inserted.
+func (s *HLL) Empty() bool { return s.hist[0] == uint32(len(s.regs)) }
+
+// Estimate returns the cardinality estimate, computed again only when a register
 // changed (once a sketch fills up, most inserts change nothing).
-func (s *sketch) estimate() float64 {
+func (s *HLL) Estimate() float64 {
 	if s.dirty {
 		s.est, s.dirty = s.compute(), false
 	}
@@ -109,7 +131,7 @@ func (s *sketch) estimate() float64 {
 // compute is Ertl's estimator over the histogram. Products are rounded explicitly
 // (float64(...)) so that no platform fuses them into multiply-adds: the same
 // registers give the same estimate on every architecture.
-func (s *sketch) compute() float64 {
+func (s *HLL) compute() float64 {
 	m := float64(len(s.regs))
 	q := 64 - int(s.p)
 	z := float64(m * tau(1-float64(s.hist[q+1])/m))
