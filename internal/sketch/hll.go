@@ -9,7 +9,6 @@ import (
 	"math/bits"
 )
 
-
 // HLL is a HyperLogLog sketch: 2^p one-byte registers, each the maximum
 // "rank" (leading zeros + 1) of the hashes that map to it, plus the histogram of
 // register values. The histogram is kept up to date on every register change, so
