@@ -18,6 +18,7 @@ const (
 	SourceFlowLogs   DataSource = iota + 1 // VPC Flow Logs
 	SourceDNSLogs                          // Route 53 Resolver query logs
 	SourceCloudTrail                       // CloudTrail management events
+	SourceAudit                            // vigil's own audit log (vigil-specific types)
 )
 
 // String returns the data source as GuardDuty's documentation (and the finding-type
@@ -30,6 +31,8 @@ func (d DataSource) String() string {
 		return "DNS logs"
 	case SourceCloudTrail:
 		return "CloudTrail management events"
+	case SourceAudit:
+		return "vigil audit log"
 	}
 	return "unknown"
 }
@@ -197,6 +200,7 @@ func Lookup(t Type) (*TypeInfo, bool) {
 func Types() []TypeInfo { return catalogue }
 
 func init() {
+	catalogue = append(catalogue, auditTypes...)
 	slices.SortFunc(catalogue, func(a, b TypeInfo) int { return strings.Compare(string(a.Type), string(b.Type)) })
 }
 

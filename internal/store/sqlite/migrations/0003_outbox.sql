@@ -1,0 +1,2 @@
+-- Reserved: the notification outbox (internal/notify) fills this in.
+SELECT 1;
