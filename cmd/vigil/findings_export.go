@@ -108,13 +108,18 @@ func newFindingsExportCmd(g *globals, rf *remoteFlags) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "export",
-		Short: "Write findings in GuardDuty's JSON to standard output or a file",
-		Long: `export writes the findings matching the criteria (all by default), page by page,
-as GuardDuty's finding JSON: a JSON array (--format json) or one finding per
-line (--format jsonl). With --out the file is written whole or not at all: it
-appears under its name only once complete.`,
+		Short: "Write findings as GuardDuty JSON, EventBridge events, Security Hub ASFF or OCSF",
+		Long: `export writes the findings matching the criteria (all by default), page by page:
+as GuardDuty's finding JSON, a JSON array (--format json) or one finding per line
+(--format jsonl); as the events GuardDuty sends to EventBridge (eventbridge); in
+Security Hub's AWS Security Finding Format (asff, a BatchImportFindings body); or
+as OCSF Detection Findings (ocsf). Add -lines to the last three for one record per
+line. With --out the file is written whole or not at all: it appears under its
+name only once complete. See docs/exports.md.`,
 		Example: `  vigil findings export > findings.json
-  vigil findings export --format jsonl --where updatedAt>=2026-11-01 --where archived=false --out new.jsonl`,
+  vigil findings export --format jsonl --where updatedAt>=2026-11-01 --where archived=false --out new.jsonl
+  vigil findings export --format asff --where severity>=7 > high.asff.json
+  vigil findings export --format ocsf-lines --out findings.ocsf.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			newWriter, ok := exportFormats[format]
@@ -181,7 +186,7 @@ appears under its name only once complete.`,
 		},
 	}
 	cf.register(cmd)
-	cmd.Flags().StringVar(&format, "format", "json", "json (an array) or jsonl (one finding per line)")
+	cmd.Flags().StringVar(&format, "format", "json", "json (an array), jsonl (one finding per line), eventbridge, asff, ocsf (add -lines for one record per line)")
 	cmd.Flags().StringVar(&outPath, "out", "", "write to this file instead of standard output")
 	cmd.Flags().StringVar(&sort, "sort", "", "sort by attribute[:asc|desc] (default updatedAt:desc)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "findings exported at most; 0 exports all")

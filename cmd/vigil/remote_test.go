@@ -241,6 +241,24 @@ func TestFindingsCommands(t *testing.T) {
 	if code, out, _ := runVigil(t, "findings", "export", "--where", "type=none"); code != 0 || out != "[]\n" {
 		t.Errorf("empty export %q", out)
 	}
+	// internal/export's formats: an ASFF BatchImportFindings body, OCSF lines.
+	code, out, _ = runVigil(t, "findings", "export", "--format", "asff", "--where", "severity>=high")
+	var asff struct {
+		Findings []struct {
+			SchemaVersion, ProductArn, GeneratorId string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &asff); code != 0 || err != nil || len(asff.Findings) != len(want.IDs) || asff.Findings[0].SchemaVersion != "2018-10-08" {
+		t.Errorf("asff export: code %d, %v, %d findings, want %d: %.300s", code, err, len(asff.Findings), len(want.IDs), out)
+	}
+	code, out, _ = runVigil(t, "findings", "export", "--format", "ocsf-lines")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var ocsf struct {
+		ClassUID int `json:"class_uid"`
+	}
+	if code != 0 || len(lines) != 120 || json.Unmarshal([]byte(lines[0]), &ocsf) != nil || ocsf.ClassUID != 2004 {
+		t.Errorf("ocsf-lines export: code %d, %d lines, class %d", code, len(lines), ocsf.ClassUID)
+	}
 
 	// Errors: usage (2) before any request, the server's (1) in one line.
 	for _, tc := range []struct {
@@ -256,7 +274,7 @@ func TestFindingsCommands(t *testing.T) {
 		{[]string{"findings", "archive", "x", "--where", "type=x"}, 2, "not both"},
 		{[]string{"findings", "feedback", "x"}, 2, "--useful and --not-useful"},
 		{[]string{"findings", "stats", "--by", "colour"}, 2, "--by"},
-		{[]string{"findings", "export", "--format", "xml"}, 2, "want json, jsonl"},
+		{[]string{"findings", "export", "--format", "xml"}, 2, "want asff, asff-lines, eventbridge, eventbridge-lines, json, jsonl, ocsf"},
 		{[]string{"findings", "list", "--server", "ftp://x"}, 2, "--server"},
 		{[]string{"findings", "list", "--server", "http://127.0.0.1:1"}, 1, "refused"},
 		{[]string{"findings", "list", "--detector", "other"}, 1, `NotFound: detector "other" not found`},
