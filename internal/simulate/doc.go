@@ -23,7 +23,8 @@
 //     flow records AWS writes on every interface involved, including both legs
 //     of the NAT gateway.
 //   - Output (flowformat.go, dns.go, cloudtrail.go, inventory.go, output.go):
-//     the record formats, the files, the key layout.
+//     the record formats, the files, the key layout; abusereport.go writes the
+//     AWS abuse e-mail about the NAT-abuse scenarios, built from their records.
 //
 // Budgets. The number of flow records is exact: scenarios write their fixed
 // shapes, and background fills the rest, spread over periods, flow logs and

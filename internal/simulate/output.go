@@ -40,7 +40,7 @@ var ErrOutputNotEmpty = errors.New("output folder is not empty")
 
 // ownOutput lists what the simulator writes at the top of the output folder;
 // with Overwrite, these (and only these) are removed first.
-var ownOutput = []string{"AWSLogs", "inventory", "labels.json", "vpcflow-v2.log", "vpcflow-custom.log", "dns.log", "cloudtrail.json"}
+var ownOutput = []string{"AWSLogs", "inventory", "abuse-report", "labels.json", "vpcflow-v2.log", "vpcflow-custom.log", "dns.log", "cloudtrail.json"}
 
 // prepareOut creates the output folder and checks it can be written to. It
 // returns the folder's cleaned path.

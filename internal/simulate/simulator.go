@@ -139,6 +139,9 @@ func (s *Simulator) Run(ctx context.Context) (Summary, error) {
 	if err := s.writeInventory(out); err != nil {
 		return Summary{}, err
 	}
+	if err := s.writeAbuseReport(out); err != nil {
+		return Summary{}, err
+	}
 	workers := s.cfg.Workers
 	if workers == 0 {
 		// Twice the cores: creating a file can block for a while, and another
