@@ -106,7 +106,9 @@ func newFindingsListCmd(g *globals, rf *remoteFlags) *cobra.Command {
 }
 
 // findingColumns are the columns of findings tables.
-var findingColumns = []string{"id", "severity", "type", "resource", "count", "last seen", "archived", "title"}
+// "last seen" is when the activity was last seen in the logs (event time);
+// "updated" is when vigil last stored the finding, what lists sort by.
+var findingColumns = []string{"id", "severity", "type", "resource", "count", "last seen", "updated", "archived", "title"}
 
 func findingRow(f *finding.Finding) []output.Cell {
 	archived := ""
@@ -119,6 +121,7 @@ func findingRow(f *finding.Finding) []output.Cell {
 		output.TextCell(string(f.Type)),
 		output.TextCell(resourceLabel(f)),
 		output.TextCell(strconv.FormatInt(f.Service.Count, 10)),
+		output.TextCell(shortTime(f.Service.EventLastSeen)),
 		output.TextCell(shortTime(f.UpdatedAt)),
 		output.TextCell(archived),
 		output.TextCell(f.Title),

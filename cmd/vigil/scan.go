@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,12 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-dev/vigil/internal/app"
+	"github.com/vigil-dev/vigil/internal/config"
 	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/detect"
 	"github.com/vigil-dev/vigil/internal/finding"
 	"github.com/vigil-dev/vigil/internal/ingest"
-	"github.com/vigil-dev/vigil/internal/intel"
-	"github.com/vigil-dev/vigil/internal/inventory"
 	"github.com/vigil-dev/vigil/internal/obs"
 	"github.com/vigil-dev/vigil/internal/output"
 )
@@ -108,26 +107,16 @@ func runScan(ctx context.Context, g *globals, o scanOptions, paths []string) err
 	if err != nil {
 		return err
 	}
-	rules, err := detect.LoadRules(o.rules...)
-	if err != nil {
-		return fmt.Errorf("rules:\n%w", err)
-	}
 	problems := obs.NewThrottle(g.stderr)
-	var inv *inventory.Inventory
-	if len(o.inventory) > 0 {
-		var warns []inventory.Warning
-		inv, warns, err = inventory.Load(o.inventory...)
-		if err != nil {
-			return fmt.Errorf("inventory: %w", err)
-		}
-		for _, w := range warns {
-			problems.Printf("inventory", "vigil: inventory: %s", w)
-		}
-	}
-	lists, err := loadLists(g, problems, o)
+	dcfg, err := o.detectConfig()
 	if err != nil {
 		return err
 	}
+	det, err := app.LoadDetection(dcfg, func(what, msg string) { problems.Printf(what, "vigil: %s: %s", what, msg) })
+	if err != nil {
+		return err
+	}
+	rules, inv := det.Rules, det.Inventory
 
 	cfg := detect.DefaultConfig()
 	cfg.Lateness, cfg.MaxKeys, cfg.Shards = o.lateness, o.maxKeys, o.shards
@@ -137,7 +126,7 @@ func runScan(ctx context.Context, g *globals, o scanOptions, paths []string) err
 	if !rcfg.Window.Until.IsZero() {
 		cfg.Until = rcfg.Window.Until.UnixMilli()
 	}
-	eng, err := detect.New(cfg, detect.Deps{Rules: rules, Inventory: inv, Intel: intel.NewSet(lists...)})
+	eng, err := detect.New(cfg, detect.Deps{Rules: rules, Inventory: inv, Intel: det.Intel()})
 	if err != nil {
 		return err
 	}
@@ -179,44 +168,37 @@ func runScan(ctx context.Context, g *globals, o scanOptions, paths []string) err
 	return nil
 }
 
-// loadLists reads the threat and trusted lists: the built-in ones first, then the
-// user's. A list that cannot be read is an error; bad lines are warnings.
-func loadLists(g *globals, problems *obs.Throttle, o scanOptions) ([]*intel.List, error) {
-	var lists []*intel.List
-	if !o.noBuiltins {
-		lists = append(lists, intel.BuiltinLists()...)
-	}
+// detectConfig turns the detection flags into the detect section vigil serve
+// reads from its configuration, so that both load rules, inventory and lists
+// the same way (app.LoadDetection).
+func (o scanOptions) detectConfig() (config.DetectConfig, error) {
+	d := config.DetectConfig{Rules: o.rules, Inventory: o.inventory, BuiltinLists: !o.noBuiltins}
 	for _, spec := range []struct {
-		flag  string
-		kind  intel.Kind
-		paths []string
-	}{{"--threat-list", intel.Threat, o.threatLists}, {"--trusted-list", intel.Trusted, o.trustedLists}} {
+		flag   string
+		threat bool
+		paths  []string
+	}{{"--threat-list", true, o.threatLists}, {"--trusted-list", false, o.trustedLists}} {
 		for _, p := range spec.paths {
 			name, path, ok := strings.Cut(p, "=")
 			if !ok {
 				name, path = "", p
 			}
 			var typ finding.Type
-			if _, known := finding.Lookup(finding.Type(name)); known && spec.kind == intel.Threat {
+			if _, known := finding.Lookup(finding.Type(name)); known && spec.threat {
 				typ, name = finding.Type(name), "" // TYPE=PATH: every entry implies that finding type
 			}
-			if name == "" {
-				name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+			if ok && (path == "" || strings.HasPrefix(p, "=")) {
+				return d, usagef("%s %q: expected [NAME=]PATH or TYPE=PATH", spec.flag, p)
 			}
-			if ok && (path == "" || name == "" || strings.HasPrefix(p, "=")) {
-				return nil, usagef("%s %q: expected [NAME=]PATH or TYPE=PATH", spec.flag, p)
+			l := config.ListConfig{Path: path, Name: name, FindingType: string(typ)}
+			if spec.threat {
+				d.ThreatLists = append(d.ThreatLists, l)
+			} else {
+				d.TrustedLists = append(d.TrustedLists, l)
 			}
-			l, warns, err := intel.LoadFile(path, intel.Options{Name: name, Kind: spec.kind, Finding: typ})
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", spec.flag, path, err)
-			}
-			for _, w := range warns {
-				problems.Printf(spec.flag, "vigil: %s: %s", spec.flag, w)
-			}
-			lists = append(lists, l)
 		}
 	}
-	return lists, nil
+	return d, nil
 }
 
 // scanSummary is the findings part of the closing line.

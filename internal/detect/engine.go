@@ -44,6 +44,14 @@ type Config struct {
 	// DetectorID is the GuardDuty detector ID in finding ARNs; "" derives one from
 	// the account (finding.DetectorID).
 	DetectorID string
+	// Live runs the engine without an end (vigil serve): occurrences go to
+	// Deps.OnFinding only and are not kept for Close, so memory does not grow
+	// with the input; Tick, Sync and the watermark controls become usable, and
+	// streams idle for IdleAfter stop holding the watermark back (live.go).
+	Live bool
+	// IdleAfter is how long (wall time) a stream may go without records before
+	// it stops holding its kind's watermark back (live mode); 0 means 10 s.
+	IdleAfter time.Duration
 }
 
 // DefaultConfig returns the default configuration.
@@ -66,6 +74,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Region == "" {
 		c.Region = "unknown"
+	}
+	if c.IdleAfter <= 0 {
+		c.IdleAfter = 10 * time.Second
 	}
 	return c
 }
@@ -119,12 +130,18 @@ type Engine struct {
 	cancel context.CancelCauseFunc
 	shards []*shard
 	wg     sync.WaitGroup
-	out    chan []*finding.Finding
+	out    chan collected
 	outWG  sync.WaitGroup
 
 	mu      sync.Mutex
 	routers map[int]*router
 	clocks  map[int]*streamClock
+	// floor is, per kind, the lowest watermark allowed (AdvanceWatermarks);
+	// ceiling, when set, the highest (LimitWatermarks).
+	floor      [4]int64
+	ceiling    [4]int64
+	hasCeiling bool
+	nOcc       atomic.Int64 // occurrences delivered by the collector
 
 	occ      []*finding.Finding // every occurrence, for Close
 	started  atomic.Bool
@@ -194,14 +211,20 @@ func (e *Engine) Start(ctx context.Context) {
 		panic("BUG: detect: Engine started twice")
 	}
 	e.ctx, e.cancel = context.WithCancelCause(ctx)
-	e.out = make(chan []*finding.Finding, 64)
+	e.out = make(chan collected, 64)
 	e.outWG.Go(func() {
-		for fs := range e.out {
-			for _, f := range fs {
+		for c := range e.out {
+			for _, f := range c.fs {
 				if e.deps.OnFinding != nil {
 					e.deps.OnFinding(f)
 				}
-				e.occ = append(e.occ, f)
+				e.nOcc.Add(1)
+				if !e.cfg.Live {
+					e.occ = append(e.occ, f)
+				}
+			}
+			if c.synced != nil {
+				close(c.synced)
 			}
 		}
 	})
@@ -233,10 +256,13 @@ type router struct {
 }
 
 // streamClock is the event-time clock of one stream: the latest event time of
-// the object it is reading, and that object's kind.
+// the object it is reading, and that object's kind. In live mode seen is the
+// wall time of the stream's last batch and base its clock then (see Tick).
 type streamClock struct {
 	kind  record.Kind
 	clock int64
+	seen  time.Time
+	base  int64
 }
 
 // Process copies a decode batch's records and routes them to the shards. src
@@ -370,13 +396,31 @@ func (e *Engine) advanceClock(src int, kind record.Kind, in *decode.Input, rt *r
 	} else {
 		c.clock = max(c.clock, latest)
 	}
+	if e.cfg.Live {
+		c.seen, c.base = time.Now(), c.clock
+	}
+	return e.watermarkLocked(kind)
+}
+
+// watermarkLocked returns the watermark of kind: the earliest clock among the
+// streams reading it, less the lateness, and never below the kind's floor. The
+// caller holds e.mu.
+func (e *Engine) watermarkLocked(kind record.Kind) int64 {
 	wm := int64(1<<62 - 1)
-	for _, o := range e.clocks {
-		if o.kind == kind {
-			wm = min(wm, o.clock)
+	if e.cfg.Live {
+		wm = e.liveClockLocked(kind)
+	} else {
+		for _, o := range e.clocks {
+			if o.kind == kind {
+				wm = min(wm, o.clock)
+			}
 		}
 	}
-	return wm - e.cfg.Lateness.Milliseconds()
+	wm -= e.cfg.Lateness.Milliseconds()
+	if e.hasCeiling {
+		wm = min(wm, e.ceiling[kind])
+	}
+	return max(wm, e.floor[kind])
 }
 
 // Close flushes every detection's open windows (at the end of input, every
@@ -427,7 +471,7 @@ func (e *Engine) Stats() Stats {
 		st.Skipped[k] = v
 	}
 	e.skipMu.Unlock()
-	st.Findings = int64(len(e.occ))
+	st.Findings = e.nOcc.Load()
 	for i, d := range e.dets {
 		rs := RuleStats{ID: d.rule.ID, Occurrences: d.occ.Load()}
 		for j, name := range d.missedFields() {
@@ -516,13 +560,23 @@ type item struct {
 type gkey [2]uint64
 
 // shardBatch is what a router sends a shard: items that point into one slab, the
-// watermark of their kind, or a flush request.
+// watermark of their kind, or a flush request; in live mode also a watermark
+// without items (tick) or a barrier (sync, see Sync).
 type shardBatch struct {
 	items []item
 	slab  *slab
 	kind  record.Kind
 	wm    int64
 	flush bool
+	tick  bool
+	sync  *sync.WaitGroup
+}
+
+// collected is what shards hand the collector: occurrences, or a barrier
+// closed once everything before it has been delivered (Sync).
+type collected struct {
+	fs     []*finding.Finding
+	synced chan struct{}
 }
 
 var shardBatchPool = sync.Pool{New: func() any { return &shardBatch{items: make([]item, 0, 256)} }}
@@ -531,7 +585,7 @@ func getShardBatch() *shardBatch { return shardBatchPool.Get().(*shardBatch) }
 
 func putShardBatch(sb *shardBatch) {
 	clear(sb.items)
-	sb.items, sb.slab, sb.flush = sb.items[:0], nil, false
+	sb.items, sb.slab, sb.flush, sb.tick, sb.sync = sb.items[:0], nil, false, false, nil
 	shardBatchPool.Put(sb)
 }
 
@@ -544,6 +598,9 @@ type shard struct {
 	dets []shardDetector
 	env  shardEnv
 	wm   [4]int64 // last watermark advanced to, per kind
+	// keys is the number of keys the shard's detections hold, published at
+	// ticks and barriers for LiveStats.
+	keys atomic.Int64
 }
 
 // advanceStep is how far (event time) the watermark must move before a shard
@@ -553,10 +610,17 @@ const advanceStep = 10_000
 func (s *shard) run() {
 	for sb := range s.in {
 		if s.e.ctx.Err() != nil {
+			if sb.sync != nil {
+				sb.sync.Done()
+			}
 			if sb.slab != nil {
 				sb.slab.release()
 				putShardBatch(sb)
 			}
+			continue
+		}
+		if sb.tick || sb.sync != nil {
+			s.live(sb)
 			continue
 		}
 		if sb.flush {
@@ -589,7 +653,7 @@ func (s *shard) send() {
 	}
 	out := s.env.out
 	s.env.out = nil
-	s.e.out <- out
+	s.e.out <- collected{fs: out}
 }
 
 // shardEnv is what a detection's shard state may use: the engine (read-only),
