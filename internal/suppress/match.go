@@ -19,7 +19,7 @@ import (
 func MatchCriteria(f *finding.Finding, terms []store.Term) bool {
 	for i := range terms {
 		t := &terms[i]
-		v := attrValue(f, t.Attribute)
+		v := store.AttributeValue(f, t.Attribute)
 		var ok bool
 		switch t.Op {
 		case store.OpEq, store.OpNeq:
@@ -43,72 +43,6 @@ func MatchCriteria(f *finding.Finding, terms []store.Term) bool {
 		}
 	}
 	return true
-}
-
-// attrValue returns the value of a store attribute of f, of the Go type the
-// attribute's kind has in a Term (string, float64, int64, bool). An attribute
-// store.Attributes does not know is nil, which equals nothing; Terms never
-// yields one.
-func attrValue(f *finding.Finding, name string) any {
-	a := &f.Service.Action
-	switch name {
-	case "id":
-		return store.Text(f.ID)
-	case "accountId":
-		return store.Text(f.AccountID)
-	case "region":
-		return store.Text(f.Region)
-	case "type":
-		return store.Text(string(f.Type))
-	case "severity":
-		return float64(f.Severity)
-	case "createdAt":
-		return int64(f.CreatedAt)
-	case "updatedAt":
-		return int64(f.UpdatedAt)
-	case "resource.resourceType":
-		return store.Text(string(f.Resource.ResourceType))
-	case "resource.instanceDetails.instanceId":
-		if d := f.Resource.InstanceDetails; d != nil {
-			return store.Text(d.InstanceID)
-		}
-		return ""
-	case "resource.accessKeyDetails.accessKeyId":
-		if d := f.Resource.AccessKeyDetails; d != nil {
-			return store.Text(d.AccessKeyID)
-		}
-		return ""
-	case "service.action.actionType":
-		return store.Text(string(a.ActionType))
-	case "service.action.networkConnectionAction.remoteIpDetails.ipAddressV4":
-		if nc := a.NetworkConnectionAction; nc != nil && nc.RemoteIPDetails != nil {
-			return store.Text(nc.RemoteIPDetails.IPAddressV4)
-		}
-		return ""
-	case "service.action.awsApiCallAction.remoteIpDetails.ipAddressV4":
-		if c := a.AWSAPICallAction; c != nil && c.RemoteIPDetails != nil {
-			return store.Text(c.RemoteIPDetails.IPAddressV4)
-		}
-		return ""
-	case "service.action.dnsRequestAction.domain":
-		if d := a.DNSRequestAction; d != nil {
-			return store.Text(d.Domain)
-		}
-		return ""
-	case "service.archived":
-		return f.Service.Archived
-	case "service.resourceRole":
-		return store.Text(string(f.Service.ResourceRole))
-	case "service.count":
-		return f.Service.Count
-	case "service.eventFirstSeen":
-		return int64(f.Service.EventFirstSeen)
-	case "service.eventLastSeen":
-		return int64(f.Service.EventLastSeen)
-	case "service.userFeedback":
-		return store.Text(f.Service.UserFeedback)
-	}
-	return nil
 }
 
 // compare orders two values of one kind; ok is false for values of different
@@ -144,7 +78,7 @@ func compare(a, b any) (c int, ok bool) {
 // CompareAttribute orders two findings by a store attribute as the stores sort
 // them (ties by ID), for sorting findings in memory.
 func CompareAttribute(a, b *finding.Finding, attr string) int {
-	c, _ := compare(attrValue(a, attr), attrValue(b, attr))
+	c, _ := compare(store.AttributeValue(a, attr), store.AttributeValue(b, attr))
 	if c == 0 {
 		c = strings.Compare(store.Text(a.ID), store.Text(b.ID))
 	}

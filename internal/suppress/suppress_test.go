@@ -58,7 +58,7 @@ func values(fs []finding.Finding) map[string][]string {
 	for i := range fs {
 		for attr := range store.Attributes {
 			var s string
-			switch v := attrValue(&fs[i], attr).(type) {
+			switch v := store.AttributeValue(&fs[i], attr).(type) {
 			case string:
 				s = v
 			case float64:

@@ -14,65 +14,11 @@ import (
 
 // attrValue returns the value of a store attribute of f, as a store compares it.
 func attrValue(f *finding.Finding, name string) any {
-	a := &f.Service.Action
-	switch name {
-	case "id":
-		return store.Text(f.ID)
-	case "accountId":
-		return store.Text(f.AccountID)
-	case "region":
-		return store.Text(f.Region)
-	case "type":
-		return store.Text(string(f.Type))
-	case "severity":
-		return float64(f.Severity)
-	case "createdAt":
-		return int64(f.CreatedAt)
-	case "updatedAt":
-		return int64(f.UpdatedAt)
-	case "resource.resourceType":
-		return store.Text(string(f.Resource.ResourceType))
-	case "resource.instanceDetails.instanceId":
-		if d := f.Resource.InstanceDetails; d != nil {
-			return store.Text(d.InstanceID)
-		}
-		return ""
-	case "resource.accessKeyDetails.accessKeyId":
-		if d := f.Resource.AccessKeyDetails; d != nil {
-			return store.Text(d.AccessKeyID)
-		}
-		return ""
-	case "service.action.actionType":
-		return store.Text(string(a.ActionType))
-	case "service.action.networkConnectionAction.remoteIpDetails.ipAddressV4":
-		if nc := a.NetworkConnectionAction; nc != nil && nc.RemoteIPDetails != nil {
-			return store.Text(nc.RemoteIPDetails.IPAddressV4)
-		}
-		return ""
-	case "service.action.awsApiCallAction.remoteIpDetails.ipAddressV4":
-		if c := a.AWSAPICallAction; c != nil && c.RemoteIPDetails != nil {
-			return store.Text(c.RemoteIPDetails.IPAddressV4)
-		}
-		return ""
-	case "service.action.dnsRequestAction.domain":
-		if d := a.DNSRequestAction; d != nil {
-			return store.Text(d.Domain)
-		}
-		return ""
-	case "service.archived":
-		return f.Service.Archived
-	case "service.resourceRole":
-		return store.Text(string(f.Service.ResourceRole))
-	case "service.count":
-		return f.Service.Count
-	case "service.eventFirstSeen":
-		return int64(f.Service.EventFirstSeen)
-	case "service.eventLastSeen":
-		return int64(f.Service.EventLastSeen)
-	case "service.userFeedback":
-		return store.Text(f.Service.UserFeedback)
+	v := store.AttributeValue(f, name)
+	if v == nil {
+		panic("storetest: no reference value for attribute " + name)
 	}
-	panic("storetest: no reference value for attribute " + name)
+	return v
 }
 
 func compareAny(a, b any) int {
