@@ -38,7 +38,10 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "vigil",
 		Short: "Threat detection and Logs Insights queries for AWS network and audit logs",
 		Long: `vigil reads VPC Flow Logs, Route 53 Resolver query logs and CloudTrail as AWS
-delivers them (files, gzip, S3 layouts) and works on them offline.`,
+delivers them (files, gzip, S3 layouts, Firehose) and works on them on your own
+machine: it raises GuardDuty's findings (scan), runs Logs Insights queries
+unchanged (query), answers AWS abuse reports (investigate), and runs as a service
+with a GuardDuty-shaped API, alerts and automatic blocking (serve).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// A bare "vigil" prints help; an unknown subcommand is a usage error.
