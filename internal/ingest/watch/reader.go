@@ -261,7 +261,7 @@ func (r *reader) tail(ctx context.Context, f *file) error {
 	if more {
 		f.readSize = -1 // more than a turn's worth: come back at once
 	}
-	if !f.present || f.f != nil && r.w.s.now().Sub(f.changed) > closeIdle {
+	if !f.present.Load() || f.f != nil && r.w.s.now().Sub(f.changed) > closeIdle {
 		if f.off >= size {
 			f.f.Close()
 			f.f = nil

@@ -44,6 +44,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -238,7 +239,7 @@ type file struct {
 	fpn      int
 	done     bool
 	busy     bool
-	present  bool // seen by the last scan
+	present  atomic.Bool // seen by the last scan (the scanner writes it while a worker may read it)
 	// line is the number of lines before off, when known (read from the start
 	// in this run), for problem reports.
 	line      int64
@@ -430,7 +431,7 @@ func (w *watcher) due(f *file) bool {
 // renamed ones followed, vanished ones forgotten once read.
 func (w *watcher) scan(ctx context.Context, first bool) error {
 	for _, f := range w.files {
-		f.present = false
+		f.present.Store(false)
 	}
 	root := w.s.cfg.Path
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -459,7 +460,7 @@ func (w *watcher) scan(ctx context.Context, first bool) error {
 		dev, ino := identity(fi)
 		key := fmt.Sprintf("%d:%d", dev, ino)
 		if f := w.files[key]; f != nil {
-			f.present = true
+			f.present.Store(true)
 			if f.path != p && !f.busy {
 				f.path = p // renamed: the same file
 			}
@@ -492,7 +493,7 @@ func (w *watcher) scan(ctx context.Context, first bool) error {
 		if f.busy {
 			continue
 		}
-		gone := !f.present && (f.f == nil || f.done || now.Sub(f.changed) >= w.s.cfg.Settle && f.off >= f.size)
+		gone := !f.present.Load() && (f.f == nil || f.done || now.Sub(f.changed) >= w.s.cfg.Settle && f.off >= f.size)
 		old := f.done && w.s.cfg.IgnoreOlder > 0 && now.Sub(f.mtime) > w.s.cfg.IgnoreOlder
 		if gone || old {
 			if f.f != nil {
@@ -526,7 +527,8 @@ func (w *watcher) wanted(name string) bool {
 // add starts following a file found by a scan.
 func (w *watcher) add(p string, fi os.FileInfo, dev, ino uint64, key string, first bool) {
 	now := w.s.now()
-	f := &file{key: key, path: p, dev: dev, ino: ino, size: fi.Size(), mtime: fi.ModTime(), changed: now, present: true}
+	f := &file{key: key, path: p, dev: dev, ino: ino, size: fi.Size(), mtime: fi.ModTime(), changed: now}
+	f.present.Store(true)
 	if first {
 		f.changed = time.Time{} // unchanged since before the start: settled
 	}
