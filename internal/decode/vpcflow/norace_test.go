@@ -1,0 +1,5 @@
+//go:build !race
+
+package vpcflow
+
+const raceEnabled = false
