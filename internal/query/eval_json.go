@@ -127,41 +127,41 @@ func jsonScalar(t string) record.Value {
 func objectMember(obj, key string) (string, bool) {
 	var val string
 	found := false
-	i := skipWS(obj, 1)
+	i := record.SkipJSONSpace(obj, 1)
 	for i < len(obj) && obj[i] != '}' {
 		if obj[i] == ',' {
-			i = skipWS(obj, i+1)
+			i = record.SkipJSONSpace(obj, i+1)
 			continue
 		}
 		if obj[i] != '"' {
 			return "", false
 		}
 		kstart := i
-		kend, ok := skipJSON(obj, i)
+		kend, ok := record.SkipJSONValue(obj, i)
 		if !ok {
 			return "", false
 		}
 		k := obj[kstart+1 : kend-1]
-		i = skipWS(obj, kend)
+		i = record.SkipJSONSpace(obj, kend)
 		if i >= len(obj) || obj[i] != ':' {
 			return "", false
 		}
-		i = skipWS(obj, i+1)
-		vend, ok := skipJSON(obj, i)
+		i = record.SkipJSONSpace(obj, i+1)
+		vend, ok := record.SkipJSONValue(obj, i)
 		if !ok {
 			return "", false
 		}
 		if k == key || strings.Contains(k, `\`) && unquoteKey(obj[kstart:kend]) == key {
 			val, found = obj[i:vend], true
 		}
-		i = skipWS(obj, vend)
+		i = record.SkipJSONSpace(obj, vend)
 	}
 	return val, found
 }
 
 // unquoteKey decodes the JSON string at the start of s.
 func unquoteKey(s string) string {
-	end, ok := skipJSON(s, 0)
+	end, ok := record.SkipJSONValue(s, 0)
 	if !ok {
 		return ""
 	}
@@ -175,77 +175,22 @@ func unquoteKey(s string) string {
 // eachElement calls f with the text of each element of the array text arr
 // until f returns false; it returns false if arr is malformed.
 func eachElement(arr string, f func(string) bool) bool {
-	i := skipWS(arr, 1)
+	i := record.SkipJSONSpace(arr, 1)
 	for i < len(arr) && arr[i] != ']' {
 		if arr[i] == ',' {
-			i = skipWS(arr, i+1)
+			i = record.SkipJSONSpace(arr, i+1)
 			continue
 		}
-		end, ok := skipJSON(arr, i)
+		end, ok := record.SkipJSONValue(arr, i)
 		if !ok {
 			return false
 		}
 		if !f(arr[i:end]) {
 			return true
 		}
-		i = skipWS(arr, end)
+		i = record.SkipJSONSpace(arr, end)
 	}
 	return true
-}
-
-func skipWS(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipJSON returns the index just after the JSON value starting at s[i].
-func skipJSON(s string, i int) (int, bool) {
-	if i >= len(s) {
-		return i, false
-	}
-	switch s[i] {
-	case '"':
-		for j := i + 1; j < len(s); j++ {
-			switch s[j] {
-			case '\\':
-				j++
-			case '"':
-				return j + 1, true
-			}
-		}
-		return len(s), false
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(s); j++ {
-			switch s[j] {
-			case '"':
-				end, ok := skipJSON(s, j)
-				if !ok {
-					return end, false
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, true
-				}
-			}
-		}
-		return len(s), false
-	}
-	j := i
-	for j < len(s) {
-		switch s[j] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r', ':':
-			return j, j > i
-		}
-		j++
-	}
-	return j, j > i
 }
 
 // jsonString returns s as a JSON string literal.

@@ -151,15 +151,24 @@ func keyText(b []byte) (string, bool) {
 	return unsafeString(inner), true
 }
 
-func skipSpace(b []byte, i int) int {
+func skipSpace[T []byte | string](b T, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
 	return i
 }
 
+// SkipJSONValue returns the index just after the JSON value starting at b[i]
+// (without checking it), and false when b ends inside it. The query
+// package's JSON functions share it.
+func SkipJSONValue[T []byte | string](b T, i int) (int, bool) { return skipValue(b, i) }
+
+// SkipJSONSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func SkipJSONSpace[T []byte | string](b T, i int) int { return skipSpace(b, i) }
+
 // skipValue returns the index just after the JSON value starting at b[i].
-func skipValue(b []byte, i int) (int, bool) {
+func skipValue[T []byte | string](b T, i int) (int, bool) {
 	if i >= len(b) {
 		return i, false
 	}
