@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -199,22 +200,39 @@ func isNumeric(v record.Value) bool {
 // take a table-driven path.
 func appendText(b []byte, v record.Value) []byte {
 	if v.Kind == record.Addr && v.IP.Is4() {
+		// Filters such as srcAddr like "10.10." format an address per
+		// record: write the octets' digits from a table, three bytes at a
+		// time, and keep the digits each has.
+		l := len(b)
+		if cap(b)-l < 16 {
+			b = slices.Grow(b, 16)
+		}
+		t := b[l : l+16]
 		a := v.IP.As4()
-		b = append(b, octets[a[0]]...)
-		b = append(b, '.')
-		b = append(b, octets[a[1]]...)
-		b = append(b, '.')
-		b = append(b, octets[a[2]]...)
-		b = append(b, '.')
-		return append(b, octets[a[3]]...)
+		n := 0
+		for i, o := range a {
+			d := &octets[o]
+			t[n], t[n+1], t[n+2] = d.digits[0], d.digits[1], d.digits[2]
+			n += int(d.n)
+			if i < 3 {
+				t[n&15] = '.'
+				n++
+			}
+		}
+		return b[:l+n]
 	}
 	return AppendValue(b, v)
 }
 
-// octets holds the decimal text of 0–255.
-var octets = func() (t [256]string) {
+// octets holds the decimal digits of 0–255.
+var octets = func() (t [256]struct {
+	digits [3]byte
+	n      uint8
+}) {
 	for i := range t {
-		t[i] = strconv.Itoa(i)
+		s := strconv.Itoa(i)
+		copy(t[i].digits[:], s)
+		t[i].n = uint8(len(s))
 	}
 	return t
 }()

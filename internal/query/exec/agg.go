@@ -2,11 +2,9 @@ package exec
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
-	"unsafe"
 
 	"github.com/vigil-dev/vigil/internal/query"
 	"github.com/vigil-dev/vigil/internal/record"
@@ -60,50 +58,21 @@ type aggKind struct {
 }
 
 var aggKinds = map[string]aggKind{
-	"count":          {newAcc: func(a *query.AggCall) acc { return &countAcc{star: a.Arg == nil} }},
-	"count_distinct": {newAcc: func(*query.AggCall) acc { return &distinctAcc{} }},
-	"sum":            {newAcc: func(*query.AggCall) acc { return &sumAcc{} }},
-	// (table.newAcc takes count, count_distinct and sum from slabs.)
-	"avg":        {newAcc: func(*query.AggCall) acc { return &avgAcc{} }},
-	"stddev":     {newAcc: func(*query.AggCall) acc { return &stddevAcc{} }},
-	"min":        {newAcc: func(*query.AggCall) acc { return &extremeAcc{sign: -1} }},
-	"max":        {newAcc: func(*query.AggCall) acc { return &extremeAcc{sign: 1} }},
-	"sortsfirst": {newAcc: func(*query.AggCall) acc { return &sortsAcc{last: false} }},
-	"sortslast":  {newAcc: func(*query.AggCall) acc { return &sortsAcc{last: true} }},
-	"pct":        {newAcc: func(a *query.AggCall) acc { return &pctAcc{q: a.Percent} }},
-	"earliest":   {newAcc: func(*query.AggCall) acc { return &timeAcc{} }, needsPos: true},
-	"latest":     {newAcc: func(*query.AggCall) acc { return &timeAcc{latest: true} }, needsPos: true},
+	// count, count_distinct and sum keep their states in columns of their
+	// own (table.states), not as accs.
+	"count":          {},
+	"count_distinct": {},
+	"sum":            {},
+	"avg":            {newAcc: func(*query.AggCall) acc { return &avgAcc{} }},
+	"stddev":         {newAcc: func(*query.AggCall) acc { return &stddevAcc{} }},
+	"min":            {newAcc: func(*query.AggCall) acc { return &extremeAcc{sign: -1} }},
+	"max":            {newAcc: func(*query.AggCall) acc { return &extremeAcc{sign: 1} }},
+	"sortsfirst":     {newAcc: func(*query.AggCall) acc { return &sortsAcc{last: false} }},
+	"sortslast":      {newAcc: func(*query.AggCall) acc { return &sortsAcc{last: true} }},
+	"pct":            {newAcc: func(a *query.AggCall) acc { return &pctAcc{q: a.Percent} }},
+	"earliest":       {newAcc: func(*query.AggCall) acc { return &timeAcc{} }, needsPos: true},
+	"latest":         {newAcc: func(*query.AggCall) acc { return &timeAcc{latest: true} }, needsPos: true},
 }
-
-// countAcc is count(*) and count() (every row) and count(f) (rows where f is
-// present, §4.2).
-type countAcc struct {
-	n    int64
-	star bool
-}
-
-func (a *countAcc) add(v record.Value, _ *pos) {
-	if a.star || v.Kind != record.Missing {
-		a.n++
-	}
-}
-func (a *countAcc) merge(o acc)          { a.n += o.(*countAcc).n }
-func (a *countAcc) result() record.Value { return record.IntValue(a.n) }
-
-// distinctAcc is count_distinct: exact, then approximate (DistinctExact).
-type distinctAcc struct {
-	d distinct
-}
-
-func (a *distinctAcc) add(v record.Value, _ *pos) {
-	if v.Kind == record.Missing {
-		return
-	}
-	var buf [64]byte // on the stack: a buffer per group would cost an allocation each
-	a.d.add(hashKey(appendKey(buf[:0], v)))
-}
-func (a *distinctAcc) merge(o acc)          { a.d.merge(&o.(*distinctAcc).d) }
-func (a *distinctAcc) result() record.Value { return record.IntValue(a.d.count()) }
 
 // sumAcc adds numbers; whole numbers stay exact while they fit in 64 bits.
 // Values that are not numbers are skipped; no numbers give missing.
@@ -138,8 +107,9 @@ func (a *sumAcc) add(v record.Value, _ *pos) {
 	a.f += x
 }
 
-func (a *sumAcc) merge(o acc) {
-	b := o.(*sumAcc)
+func (a *sumAcc) merge(o acc) { a.mergeSum(o.(*sumAcc)) }
+
+func (a *sumAcc) mergeSum(b *sumAcc) {
 	if b.n == 0 {
 		return
 	}
@@ -388,197 +358,6 @@ func floatResult(f float64) record.Value {
 	return record.FloatValue(f)
 }
 
-// ---- the group table ----
-
-// group is one stats group: its key values and its aggregates' states.
-type group struct {
-	key  string         // the encoded key, as in the table
-	keys []record.Value // owned copies
-	accs []acc
-}
-
-// table aggregates rows into groups. Each worker has its own; they are
-// merged at the end. Updating an existing group allocates nothing.
-type table struct {
-	calls     []*query.AggCall
-	kinds     []aggKind
-	needsPos  bool
-	groups    map[string]*group
-	keyBuf    []byte
-	vals      []record.Value
-	maxGroups int
-	slabs     slabs
-	at        pos
-}
-
-func newTable(calls []*query.AggCall, nGroups int, maxGroups int) *table {
-	t := &table{calls: calls, groups: map[string]*group{}, vals: make([]record.Value, nGroups), maxGroups: maxGroups}
-	for _, c := range calls {
-		k := aggKinds[c.Call.Name]
-		t.kinds = append(t.kinds, k)
-		t.needsPos = t.needsPos || k.needsPos
-	}
-	return t
-}
-
-// evals are a stats' compiled expressions for one record kind (or for rows
-// without records).
-type evals struct {
-	groups []query.Eval
-	args   []query.Eval // nil for count(*)
-	ts     query.Eval   // @timestamp, when an aggregate needs it
-}
-
-// add adds one row.
-func (t *table) add(r *query.Row, ev *evals) error {
-	buf := t.keyBuf[:0]
-	for i, g := range ev.groups {
-		v := g(r)
-		t.vals[i] = v
-		buf = appendKey(buf, v)
-	}
-	t.keyBuf = buf
-	grp, ok := t.groups[string(buf)]
-	if !ok {
-		if len(t.groups) >= t.maxGroups {
-			return fmt.Errorf("%w: the stats makes more than %d groups; narrow it with filter or --since/--until", ErrTooManyGroups, t.maxGroups)
-		}
-		grp = t.newGroup(t.vals)
-		grp.key = t.ownString(unsafe.String(unsafe.SliceData(buf), len(buf)))
-		t.groups[grp.key] = grp
-	}
-	// The position lives in the table: a local whose address went to the
-	// aggregates would move to the heap, an allocation per row.
-	var at *pos
-	if t.needsPos {
-		t.at = pos{log: r.Log, seq: r.Seq}
-		if ms, ok := timeOf(ev.ts(r)); ok {
-			t.at.ts = ms
-			at = &t.at
-		}
-	}
-	for i, a := range grp.accs {
-		var v record.Value
-		if ev.args[i] != nil {
-			v = ev.args[i](r)
-		}
-		a.add(v, at)
-	}
-	return nil
-}
-
-// newGroup makes a group for key values vals (copied). Groups, their key
-// values, their aggregate states of the common kinds and the strings they
-// keep come from slabs that the table allocates in blocks, so that a new
-// group costs a map insertion and a few bumps of a slice, not an
-// allocation per piece.
-func (t *table) newGroup(vals []record.Value) *group {
-	g := bump(&t.slabs.groups)
-	g.keys = bumpN(&t.slabs.vals, len(vals))
-	for i, v := range vals {
-		g.keys[i] = t.own(v)
-	}
-	g.accs = bumpN(&t.slabs.accs, len(t.calls))
-	for i, c := range t.calls {
-		g.accs[i] = t.newAcc(i, c)
-	}
-	return g
-}
-
-// newAcc returns a fresh state for aggregate i.
-func (t *table) newAcc(i int, c *query.AggCall) acc {
-	switch c.Call.Name {
-	case "count":
-		a := bump(&t.slabs.counts)
-		a.star = c.Arg == nil
-		return a
-	case "sum":
-		return bump(&t.slabs.sums)
-	case "count_distinct":
-		return bump(&t.slabs.distincts)
-	}
-	return t.kinds[i].newAcc(c)
-}
-
-// own returns v with its string copied into the table's string arena.
-func (t *table) own(v record.Value) record.Value {
-	if v.Str == "" {
-		return v
-	}
-	v.Str = t.ownString(v.Str)
-	return v
-}
-
-// ownString copies s into the table's arena, a list of blocks that are
-// never reallocated, so the strings viewing them stay valid.
-func (t *table) ownString(s string) string {
-	if s == "" {
-		return ""
-	}
-	if len(s) > 4096 {
-		return strings.Clone(s)
-	}
-	if cap(t.slabs.text)-len(t.slabs.text) < len(s) {
-		t.slabs.text = make([]byte, 0, 64<<10)
-	}
-	start := len(t.slabs.text)
-	t.slabs.text = append(t.slabs.text, s...)
-	return unsafe.String(&t.slabs.text[start], len(s))
-}
-
-// slabs are the blocks a table allocates groups from.
-type slabs struct {
-	groups    []group
-	vals      []record.Value
-	accs      []acc
-	counts    []countAcc
-	sums      []sumAcc
-	distincts []distinctAcc
-	text      []byte
-}
-
-const slabSize = 256
-
-// bump returns a pointer to a new zero element of the slab s.
-func bump[T any](s *[]T) *T {
-	if len(*s) == cap(*s) {
-		*s = make([]T, 0, slabSize)
-	}
-	*s = (*s)[:len(*s)+1]
-	return &(*s)[len(*s)-1]
-}
-
-// bumpN returns n new zero elements of the slab s.
-func bumpN[T any](s *[]T, n int) []T {
-	if n == 0 {
-		return nil
-	}
-	if cap(*s)-len(*s) < n {
-		*s = make([]T, 0, max(slabSize, n))
-	}
-	start := len(*s)
-	*s = (*s)[:start+n]
-	return (*s)[start : start+n : start+n]
-}
-
-// merge folds o's groups into t.
-func (t *table) merge(o *table) error {
-	for k, og := range o.groups {
-		g, ok := t.groups[k]
-		if !ok {
-			if len(t.groups) >= t.maxGroups {
-				return fmt.Errorf("%w: the stats makes more than %d groups; narrow it with filter or --since/--until", ErrTooManyGroups, t.maxGroups)
-			}
-			t.groups[k] = og
-			continue
-		}
-		for i, a := range g.accs {
-			a.merge(og.accs[i])
-		}
-	}
-	return nil
-}
-
 // timeOf returns a value as Unix milliseconds (a timestamp or a number).
 func timeOf(v record.Value) (int64, bool) {
 	switch v.Kind {
@@ -590,67 +369,149 @@ func timeOf(v record.Value) (int64, bool) {
 	return 0, false
 }
 
-// statsRows computes the rows of a stats from its merged groups: group
-// values, then item values, in rows of width nSlots (the next phase's
-// slots). Without by, a stats over no rows still gives one row (count 0,
-// other aggregates missing). The rows are not sorted yet: each carries its
-// group's encoded key in Log, which gives the default order (sortByKey)
-// when something needs an order, and breaks ties when a sort comes first,
-// so that sort … | limit N over many groups never sorts them all.
-func statsRows(t *table, ss *query.StatsStage, items []query.Eval, nSlots int) []*query.Row {
-	groups := make([]*group, 0, len(t.groups))
-	for _, g := range t.groups {
-		groups = append(groups, g)
-	}
-	if len(groups) == 0 && len(ss.Groups) == 0 {
-		groups = append(groups, t.newGroup(nil))
-	}
+// rowMaker makes the rows of a stats from its groups: group values, then
+// item values, in rows of width nSlots (the next phase's slots). Each row
+// carries its group's encoded key in Log, which gives the default order
+// (sortByKey) when something needs an order, and breaks ties when a sort
+// comes first.
+type rowMaker struct {
+	t      *table
+	ss     *query.StatsStage
+	items  []query.Eval
+	nSlots int
+	// direct[j] is the aggregate that item j is (count(*) as n), or -1 for
+	// an item computed over a row of groups, items and results (general).
+	direct  []int
+	general bool
+	tmp     *query.Row
+}
+
+func newRowMaker(t *table, ss *query.StatsStage, items []query.Eval, nSlots int) *rowMaker {
 	ng, ni := len(ss.Groups), len(ss.Items)
-	width := len(ss.AggScope.Names) + len(ss.Aggs)
-	nSlots = max(nSlots, ng+ni)
-	// Items that are one aggregate call (count(*) as n) take its result
-	// directly; others are computed over a row of groups, items and results.
-	direct := make([]int, ni)
-	general := false
+	m := &rowMaker{t: t, ss: ss, items: items, nSlots: max(nSlots, ng+ni), direct: make([]int, ni)}
 	for j, it := range ss.Items {
-		direct[j] = -1
+		m.direct[j] = -1
 		if call, ok := it.Expr.(*query.CallExpr); ok {
 			for k, a := range ss.Aggs {
 				if a.Call == call {
-					direct[j] = k
+					m.direct[j] = k
 				}
 			}
 		}
-		general = general || direct[j] < 0
+		m.general = m.general || m.direct[j] < 0
+	}
+	m.tmp = &query.Row{Slots: make([]record.Value, len(ss.AggScope.Names)+len(ss.Aggs))}
+	return m
+}
+
+// fill makes row (whose slots are clear) the row of group g.
+func (m *rowMaker) fill(row *query.Row, g groupRef) {
+	ng, ni := len(m.ss.Groups), len(m.ss.Items)
+	row.Log = g.p.keyString(g.id)
+	if !m.general {
+		decodeKey(row.Log, row.Slots[:ng])
+		for j, k := range m.direct {
+			row.Slots[ng+j] = m.t.result(g.p, g.id, k)
+		}
+		return
+	}
+	tmp := m.tmp
+	clear(tmp.Slots)
+	decodeKey(row.Log, tmp.Slots[:ng])
+	for j, a := range m.ss.Aggs {
+		tmp.Slots[a.Slot] = m.t.result(g.p, g.id, j)
+	}
+	for j, ev := range m.items {
+		tmp.Slots[ng+j] = ev(tmp)
+	}
+	copy(row.Slots, tmp.Slots[:ng+ni])
+}
+
+// groups returns the table's groups. Without by, a stats over no rows still
+// gives one row (count 0, other aggregates missing).
+func (m *rowMaker) groups() ([]groupRef, error) {
+	if m.t.len() == 0 && len(m.ss.Groups) == 0 {
+		h := groupHash(nil)
+		if _, err := m.t.find(&m.t.parts[partitionOf(h)], h, nil); err != nil {
+			return nil, err
+		}
+	}
+	return m.t.refs(), nil
+}
+
+// all returns the rows of every group, not sorted yet (sortByKey).
+func (m *rowMaker) all() ([]*query.Row, error) {
+	groups, err := m.groups()
+	if err != nil {
+		return nil, err
 	}
 	// One block for all the rows and one for all their slots.
 	rows := make([]*query.Row, len(groups))
 	block := make([]query.Row, len(groups))
-	slots := make([]record.Value, len(groups)*nSlots)
-	tmp := &query.Row{Slots: make([]record.Value, width)}
+	slots := make([]record.Value, len(groups)*m.nSlots)
 	for i, g := range groups {
 		row := &block[i]
-		row.Slots = slots[i*nSlots : (i+1)*nSlots : (i+1)*nSlots]
-		row.Log = g.key
+		row.Slots = slots[i*m.nSlots : (i+1)*m.nSlots : (i+1)*m.nSlots]
+		m.fill(row, g)
 		rows[i] = row
-		if !general {
-			copy(row.Slots, g.keys)
-			for j, k := range direct {
-				row.Slots[ng+j] = g.accs[k].result()
+	}
+	return rows, nil
+}
+
+// top returns the rows of the keep groups that sort first by keys (ties by
+// group key), sorted, making a row only for the groups that are among the
+// best so far: sort … | limit N over a million groups never holds a million
+// rows.
+func (m *rowMaker) top(keys []query.Eval, desc []bool, keep int) ([]*query.Row, error) {
+	groups, err := m.groups()
+	if err != nil {
+		return nil, err
+	}
+	type cand struct {
+		row  *query.Row
+		keys []record.Value
+	}
+	cmp := func(a, b *cand) int {
+		for j := range keys {
+			if c := query.SortCompare(a.keys[j], b.keys[j], desc[j]); c != 0 {
+				return c
 			}
+		}
+		return strings.Compare(a.row.Log, b.row.Log)
+	}
+	newCand := func() *cand {
+		return &cand{row: &query.Row{Slots: make([]record.Value, m.nSlots)}, keys: make([]record.Value, len(keys))}
+	}
+	// A max-heap of the keep best rows so far; its root is the worst.
+	h := make([]*cand, 0, keep+1)
+	c := newCand()
+	for _, g := range groups {
+		if keep == 0 {
+			break
+		}
+		clear(c.row.Slots)
+		m.fill(c.row, g)
+		for j, k := range keys {
+			c.keys[j] = query.SortableValue(k(c.row))
+		}
+		if len(h) == keep {
+			if cmp(c, h[0]) >= 0 {
+				continue
+			}
+			h[0], c = c, h[0]
+			siftDown(h, 0, cmp)
 			continue
 		}
-		clear(tmp.Slots)
-		copy(tmp.Slots, g.keys)
-		for j, a := range ss.Aggs {
-			tmp.Slots[a.Slot] = g.accs[j].result()
-		}
-		for j, ev := range items {
-			tmp.Slots[ng+j] = ev(tmp)
-		}
-		copy(row.Slots, tmp.Slots[:ng+ni])
+		h = append(h, c)
+		siftUp(h, len(h)-1, cmp)
+		c = newCand()
 	}
-	return rows
+	slices.SortFunc(h, cmp)
+	rows := make([]*query.Row, len(h))
+	for i, c := range h {
+		rows[i] = c.row
+	}
+	return rows, nil
 }
 
 // sortByKey puts stats rows in the default order of stats output, which

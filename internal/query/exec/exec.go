@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/vigil-dev/vigil/internal/decode"
@@ -76,6 +77,17 @@ type executor struct {
 	hasWin  [2]bool
 	kinds   [8]bool
 	taken   atomic.Int64
+
+	sharedOnce sync.Once
+	shared     *table // the stats table workers move to when they have many groups
+}
+
+// sharedTable returns the stats table the workers share.
+func (ex *executor) sharedTable() *table {
+	ex.sharedOnce.Do(func() {
+		ex.shared = newTable(ex.p.Barrier.Stage.Stats.Aggs, ex.opts.MaxGroups, true)
+	})
+	return ex.shared
 }
 
 // Run executes p over the records src delivers.
@@ -141,7 +153,7 @@ type worker struct {
 	heads [8]*head
 	input *decode.Input
 	// barrier state: one of these
-	stats *table
+	stats *stage // into the worker's own table, then the shared one
 	top   *topK
 	take  []*bufRow
 	err   error // from the barrier, which cannot return one through the head chain
@@ -156,7 +168,7 @@ func (ex *executor) newWorker() (*worker, error) {
 	switch b := ex.p.Barrier; b.Kind {
 	case plan.Stats:
 		ss := b.Stage.Stats
-		w.stats = newTable(ss.Aggs, len(ss.Groups), ex.opts.MaxGroups)
+		w.stats = newStage(newTable(ss.Aggs, ex.opts.MaxGroups, false))
 	case plan.TopK:
 		w.top = newTopK(b.K, descs(b.Keys), len(b.Dedup) > 0)
 	}
@@ -216,9 +228,33 @@ func (w *worker) batch(b *decode.Batch) error {
 		}
 	}
 	r.Rec = nil
+	if w.stats != nil {
+		if err := w.endStatsBatch(); err != nil {
+			return err
+		}
+	}
 	if w.stopped {
 		return errStop
 	}
+	return nil
+}
+
+// endStatsBatch adds the rows staged from the batch, whose values may view
+// its records, to the table; and moves the worker to the shared table once
+// its own has many groups.
+func (w *worker) endStatsBatch() error {
+	st := w.stats
+	if err := st.flush(); err != nil {
+		return err
+	}
+	if st.t.shared || w.ex.opts.Workers < 2 || st.t.len() <= localMaxGroups {
+		return nil
+	}
+	shared := w.ex.sharedTable()
+	if err := st.t.drainInto(shared); err != nil {
+		return err
+	}
+	st.t = shared
 	return nil
 }
 
@@ -304,10 +340,10 @@ func (w *worker) compileSink(kind record.Kind) (func(*query.Row), error) {
 		if err != nil {
 			return nil, err
 		}
-		t := w.stats
+		st := w.stats
 		return func(r *query.Row) {
 			w.matched++
-			if err := t.add(r, ev); err != nil {
+			if err := st.add(r, ev); err != nil {
 				w.err = err
 			}
 		}, nil

@@ -1,6 +1,7 @@
 package exec_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -119,5 +120,98 @@ func TestTruncated(t *testing.T) {
 	}
 	if !res.Truncated || len(res.Rows) != plan.DefaultMaxRows || res.TotalRows <= int64(len(res.Rows)) {
 		t.Errorf("truncated %v, %d of %d rows", res.Truncated, len(res.Rows), res.TotalRows)
+	}
+}
+
+// decodeAll decodes flow text into batches that own their memory.
+func decodeAll(t *testing.T, text string) []*decode.Batch {
+	t.Helper()
+	dec, err := vpcflow.New(vpcflow.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &decode.Input{Name: "t.log"}
+	var out []*decode.Batch
+	_, err = dec.Decode(context.Background(), *in, strings.NewReader(text), func(b *decode.Batch) error {
+		c := &decode.Batch{Kind: b.Kind, Input: in, Flows: append(b.Flows[:0:0], b.Flows...)}
+		for i := range c.Flows {
+			f := &c.Flows[i]
+			f.Raw = bytes.Clone(f.Raw)
+			f.AccountID = strings.Clone(f.AccountID)
+			f.InterfaceID = strings.Clone(f.InterfaceID)
+			f.Stream = strings.Clone(f.Stream)
+			f.Extra = nil
+		}
+		out = append(out, c)
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestWorkersAgree checks that a stats over more groups than a worker keeps
+// in a table of its own (so that the workers move to the shared table, part
+// way through) gives the rows one worker gives, and that sort … | limit over
+// the groups gives the first rows of the whole sort.
+func TestWorkersAgree(t *testing.T) {
+	batches := decodeAll(t, flowText(80_000))
+	const stats = `stats sum(bytes) as b, count(*) as n, count(dstPort) as c, count_distinct(dstPort) as ports,
+		avg(packets) as p, min(srcPort) as lo, max(dstAddr) as hi, earliest(srcPort) as first, latest(dstPort) as last,
+		sortsFirst(action) as act
+		by srcAddr, srcPort`
+	for _, q := range []string{
+		stats,
+		stats + ` | sort b desc, n`,
+		stats + ` | sort b desc, n | limit 25`,
+		stats + ` | filter n > 1`,
+		`stats count(*) as n by dstPort | sort n desc | limit 3`,
+		`stats count(*) as n`,
+	} {
+		var want string
+		for _, workers := range []int{1, 2} {
+			res, err := run(t, q, source(batches, workers, 1), exec.Options{Workers: workers})
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			var b strings.Builder
+			for _, row := range res.Rows {
+				for _, v := range row {
+					b.WriteString(query.FormatValue(v))
+					b.WriteByte(' ')
+				}
+				b.WriteByte('\n')
+			}
+			if workers == 1 {
+				want = b.String()
+				if len(res.Rows) == 0 {
+					t.Fatalf("%s: no rows", q)
+				}
+				continue
+			}
+			if got := b.String(); got != want {
+				t.Errorf("%s: 2 workers give\n%.600s\none gives\n%.600s", q, got, want)
+			}
+		}
+	}
+	// The last 25 of the whole sort are the rows of the limited one.
+	full, err := run(t, stats+` | sort b desc, n`, source(batches, 2, 1), exec.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := run(t, stats+` | sort b desc, n | limit 25`, source(batches, 2, 1), exec.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.TotalRows < 4*exec.LocalMaxGroups || len(top.Rows) != 25 {
+		t.Fatalf("%d groups (want more than %d), %d rows", full.TotalRows, 4*exec.LocalMaxGroups, len(top.Rows))
+	}
+	for i, row := range top.Rows {
+		for j, v := range row {
+			if query.FormatValue(v) != query.FormatValue(full.Rows[i][j]) {
+				t.Fatalf("row %d col %d: limited %v, full %v", i, j, row, full.Rows[i])
+			}
+		}
 	}
 }

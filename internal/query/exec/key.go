@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"net/netip"
 	"strings"
 	"unsafe"
 
@@ -43,14 +44,14 @@ func appendKey(b []byte, v record.Value) []byte {
 	case record.Time:
 		return binary.BigEndian.AppendUint64(append(b, keyTime), ^(uint64(v.Int) ^ 1<<63))
 	case record.Addr:
-		a := v.IP.As16()
-		b = append(b, keyAddr)
+		// IPv4 before IPv6, each in numeric order; the version byte fixes
+		// the length, so the encoding stays prefix-free.
 		if v.IP.Is4() {
-			b = append(b, 4)
-		} else {
-			b = append(b, 6)
+			a := v.IP.As4()
+			return append(append(b, keyAddr, 4), a[:]...)
 		}
-		return append(b, a[:]...)
+		a := v.IP.As16()
+		return append(append(b, keyAddr, 6), a[:]...)
 	case record.String:
 		return appendEscaped(append(b, keyString), v.Str)
 	case query.JSONValue:
@@ -163,4 +164,97 @@ func strLen(vs []record.Value) int {
 		n += len(vs[i].Str)
 	}
 	return n
+}
+
+// decodeKey fills vals with the values an encoded key was made from, as
+// they group: a whole number of any kind comes back an Int, which prints as
+// the original did. Strings without a 0x00 byte view the key's memory; the
+// key must outlive them. It returns false for a key appendKey did not make.
+func decodeKey(key string, vals []record.Value) bool {
+	for i := range vals {
+		if key == "" {
+			return false
+		}
+		class := key[0]
+		key = key[1:]
+		var v record.Value
+		switch class {
+		case keyMissing:
+		case keyInt, keyFloat, keyTime:
+			if len(key) < 8 {
+				return false
+			}
+			u := binary.BigEndian.Uint64([]byte(key[:8]))
+			key = key[8:]
+			switch class {
+			case keyInt:
+				v = record.IntValue(int64(u ^ 1<<63))
+			case keyFloat:
+				if u&(1<<63) != 0 {
+					u &^= 1 << 63
+				} else {
+					u = ^u
+				}
+				v = record.FloatValue(math.Float64frombits(u))
+			default:
+				v = record.TimeValue(int64(^u ^ 1<<63))
+			}
+		case keyAddr:
+			if len(key) < 5 {
+				return false
+			}
+			switch {
+			case key[0] == 4:
+				v = record.AddrValue(netip.AddrFrom4([4]byte([]byte(key[1:5]))))
+				key = key[5:]
+			case key[0] == 6 && len(key) >= 17:
+				v = record.AddrValue(netip.AddrFrom16([16]byte([]byte(key[1:17]))))
+				key = key[17:]
+			default:
+				return false
+			}
+		case keyString, keyJSON:
+			s, rest, ok := cutEscaped(key)
+			if !ok {
+				return false
+			}
+			key = rest
+			v = record.StringValue(s)
+			if class == keyJSON {
+				v.Kind = query.JSONValue
+			}
+		default:
+			return false
+		}
+		vals[i] = v
+	}
+	return key == ""
+}
+
+// cutEscaped undoes appendEscaped at the start of k.
+func cutEscaped(k string) (s, rest string, ok bool) {
+	end := strings.Index(k, "\x00\x00")
+	esc := strings.Index(k, "\x00\xff")
+	if end < 0 {
+		return "", "", false
+	}
+	if esc < 0 || esc > end {
+		return k[:end], k[end+2:], true
+	}
+	var b []byte
+	for {
+		i := strings.IndexByte(k, 0)
+		if i < 0 || i+1 >= len(k) {
+			return "", "", false
+		}
+		b = append(b, k[:i]...)
+		if k[i+1] == 0 {
+			return string(b), k[i+2:], true
+		}
+		if k[i+1] != 0xff {
+			return "", "", false
+		}
+		b = append(b, 0)
+		k = k[i+2:]
+	}
 }

@@ -25,24 +25,26 @@ const DistinctExact = 2048
 const distinctPrecision = 14
 
 // distinctInline is how many values a group holds without a map: most groups
-// of a high-cardinality stats (a source with one or two ports) never need one.
-const distinctInline = 4
+// of a high-cardinality stats (a source with one or two ports) never need one,
+// and a stats over a million sources keeps a million of these.
+const distinctInline = 2
 
 // distinct counts distinct values: exactly up to DistinctExact, then by
 // sketch.
 type distinct struct {
 	inline [distinctInline]uint64
-	n      uint8 // values in inline, while set and sketch are nil
+	n      uint8        // values in inline, while big is nil
+	big    *distinctBig // past inline
+}
+
+// distinctBig is a distinct past its inline values: a set, then a sketch.
+type distinctBig struct {
 	set    map[uint64]struct{}
 	sketch *sketch.HLL
 }
 
 func (d *distinct) add(x uint64) {
-	switch {
-	case d.sketch != nil:
-		d.sketch.Insert(x)
-		return
-	case d.set == nil:
+	if d.big == nil {
 		for _, y := range d.inline[:d.n] {
 			if y == x {
 				return
@@ -53,28 +55,36 @@ func (d *distinct) add(x uint64) {
 			d.n++
 			return
 		}
-		d.set = make(map[uint64]struct{}, 2*distinctInline)
+		d.big = &distinctBig{set: make(map[uint64]struct{}, 2*distinctInline)}
 		for _, y := range d.inline[:d.n] {
-			d.set[y] = struct{}{}
+			d.big.set[y] = struct{}{}
 		}
 		d.n = 0
 	}
-	d.set[x] = struct{}{}
-	if len(d.set) > DistinctExact {
+	b := d.big
+	if b.sketch != nil {
+		b.sketch.Insert(x)
+		return
+	}
+	b.set[x] = struct{}{}
+	if len(b.set) > DistinctExact {
 		d.toSketch()
 	}
 }
 
 func (d *distinct) toSketch() {
-	d.sketch = new(sketch.HLL)
-	d.sketch.Init(distinctPrecision)
+	if d.big == nil {
+		d.big = &distinctBig{}
+	}
+	s := new(sketch.HLL)
+	s.Init(distinctPrecision)
 	for _, x := range d.inline[:d.n] {
-		d.sketch.Insert(x)
+		s.Insert(x)
 	}
-	for x := range d.set {
-		d.sketch.Insert(x)
+	for x := range d.big.set {
+		s.Insert(x)
 	}
-	d.set, d.n = nil, 0
+	d.big.set, d.big.sketch, d.n = nil, s, 0
 }
 
 // values calls f for every exact value.
@@ -82,28 +92,34 @@ func (d *distinct) values(f func(uint64)) {
 	for _, x := range d.inline[:d.n] {
 		f(x)
 	}
-	for x := range d.set {
-		f(x)
+	if d.big != nil {
+		for x := range d.big.set {
+			f(x)
+		}
 	}
 }
 
+func (d *distinct) sketched() bool { return d.big != nil && d.big.sketch != nil }
+
 func (d *distinct) merge(o *distinct) {
-	switch {
-	case o.sketch != nil:
-		if d.sketch == nil {
+	if o.sketched() {
+		if !d.sketched() {
 			d.toSketch()
 		}
-		d.sketch.Merge(o.sketch)
-	default:
-		o.values(d.add)
+		d.big.sketch.Merge(o.big.sketch)
+		return
 	}
+	o.values(d.add)
 }
 
 func (d *distinct) count() int64 {
-	if d.sketch != nil {
-		return int64(math.Round(d.sketch.Estimate()))
+	switch {
+	case d.sketched():
+		return int64(math.Round(d.big.sketch.Estimate()))
+	case d.big != nil:
+		return int64(len(d.big.set))
 	}
-	return int64(int(d.n) + len(d.set))
+	return int64(d.n)
 }
 
 // PctExact is how many values pct keeps exactly per group; its result is

@@ -20,31 +20,45 @@ func (ex *executor) finish() (*Result, error) {
 		}
 	}
 	var rows []*query.Row
-	phase := 0
+	phase, tailFrom, unordered := 0, 0, false
 	switch b := ex.p.Barrier; b.Kind {
 	case plan.Stats:
-		ss := b.Stage.Stats
-		var merged *table
+		final := ex.shared
 		for _, w := range ex.workers {
 			if w == nil {
 				continue
 			}
-			if merged == nil {
-				merged = w.stats
-				continue
-			}
-			if err := merged.merge(w.stats); err != nil {
+			if err := w.stats.flush(); err != nil {
 				return nil, err
 			}
+			switch t := w.stats.t; {
+			case t == final:
+			case final == nil:
+				final = t
+			default:
+				if err := t.drainInto(final); err != nil {
+					return nil, err
+				}
+			}
 		}
-		if merged == nil {
-			merged = newTable(ss.Aggs, len(ss.Groups), ex.opts.MaxGroups)
+		if final == nil {
+			final = newTable(b.Stage.Stats.Aggs, ex.opts.MaxGroups, false)
 		}
-		var err error
-		if rows, err = ex.statsRows(merged, b.Stage); err != nil {
+		m, err := ex.rowMaker(final, b.Stage)
+		if err != nil {
 			return nil, err
 		}
-		phase = b.Stage.Phase + 1
+		// sort … | limit N right after the stats makes only the rows of the
+		// groups among the N best.
+		if keys, desc, keep, ok := ex.sortLimit(0, final.len()); ok {
+			if rows, err = m.top(keys, desc, keep); err != nil {
+				return nil, err
+			}
+			tailFrom, unordered = 2, false
+		} else if rows, err = m.all(); err != nil {
+			return nil, err
+		}
+		phase, unordered = b.Stage.Phase+1, tailFrom == 0
 	case plan.TopK:
 		all := newTopK(b.K, descs(b.Keys), len(b.Dedup) > 0)
 		for _, w := range ex.workers {
@@ -67,15 +81,15 @@ func (ex *executor) finish() (*Result, error) {
 			}
 		}
 	}
-	rows, phase, err := ex.runTail(rows, phase, ex.p.Barrier.Kind == plan.Stats)
+	rows, phase, err := ex.runTail(rows, phase, tailFrom, unordered)
 	if err != nil {
 		return nil, err
 	}
 	return ex.output(res, rows, phase)
 }
 
-// statsRows compiles a stats' items and makes its rows from merged groups.
-func (ex *executor) statsRows(t *table, st *query.Stage) ([]*query.Row, error) {
+// rowMaker compiles a stats' items for making its rows from table t.
+func (ex *executor) rowMaker(t *table, st *query.Stage) (*rowMaker, error) {
 	ss := st.Stats
 	c := ex.chk.Compiler(ss.AggScope, 0, nil, ex.opts.Eval)
 	items := make([]query.Eval, len(ss.Items))
@@ -86,7 +100,46 @@ func (ex *executor) statsRows(t *table, st *query.Stage) ([]*query.Row, error) {
 		}
 		items[i] = ev
 	}
-	return statsRows(t, ss, items, ex.chk.PhaseSlots[st.Phase+1]), nil
+	return newRowMaker(t, ss, items, ex.chk.PhaseSlots[st.Phase+1]), nil
+}
+
+// sortLimit says whether tail stage si is a sort followed by a limit that
+// keeps less than a quarter of n rows, and returns the sort's keys and how
+// many rows the limit keeps.
+func (ex *executor) sortLimit(si, n int) (keys []query.Eval, desc []bool, keep int, ok bool) {
+	tail := ex.p.Tail
+	if si+1 >= len(tail) {
+		return nil, nil, 0, false
+	}
+	sc, isSort := tail[si].Cmd.(*query.SortCmd)
+	lim, isLimit := tail[si+1].Cmd.(*query.LimitCmd)
+	if !isSort || !isLimit || lim.N < 0 || lim.N >= int64(n)/4 {
+		return nil, nil, 0, false
+	}
+	keys, desc, err := ex.sortKeys(tail[si], sc)
+	if err != nil {
+		return nil, nil, 0, false // the general path reports it
+	}
+	return keys, desc, int(lim.N), true
+}
+
+// sortKeys compiles the keys of a sort stage.
+func (ex *executor) sortKeys(st *query.Stage, cmd *query.SortCmd) ([]query.Eval, []bool, error) {
+	var mat map[string]int
+	if st.Phase == 0 {
+		mat = ex.p.MatSlots()
+	}
+	c := ex.chk.Compiler(st.Scope, 0, mat, ex.opts.Eval)
+	keys := make([]query.Eval, len(cmd.Keys))
+	desc := make([]bool, len(cmd.Keys))
+	for i, k := range cmd.Keys {
+		ev, err := c.Value(k.Expr)
+		if err != nil {
+			return nil, nil, err
+		}
+		keys[i], desc[i] = ev, k.Desc()
+	}
+	return keys, desc, nil
 }
 
 // runTail runs the stages after the barrier on rows held in memory.
@@ -94,14 +147,15 @@ func (ex *executor) statsRows(t *table, st *query.Stage) ([]*query.Row, error) {
 // (see statsRows): commands that do not depend on order run on them as
 // they are; the first that does puts them in order, or, for a sort, uses
 // the order only to break ties.
-func (ex *executor) runTail(rows []*query.Row, phase int, unordered bool) ([]*query.Row, int, error) {
+func (ex *executor) runTail(rows []*query.Row, phase, from int, unordered bool) ([]*query.Row, int, error) {
 	order := func() {
 		if unordered {
 			sortByKey(rows)
 			unordered = false
 		}
 	}
-	for si, st := range ex.p.Tail {
+	for si := from; si < len(ex.p.Tail); si++ {
+		st := ex.p.Tail[si]
 		var mat map[string]int
 		if st.Phase == 0 {
 			mat = ex.p.MatSlots()
@@ -138,14 +192,9 @@ func (ex *executor) runTail(rows []*query.Row, phase int, unordered bool) ([]*qu
 			}
 			rows = out
 		case *query.SortCmd:
-			keys := make([]query.Eval, len(cmd.Keys))
-			desc := make([]bool, len(cmd.Keys))
-			for i, k := range cmd.Keys {
-				ev, err := c.Value(k.Expr)
-				if err != nil {
-					return nil, 0, err
-				}
-				keys[i], desc[i] = ev, k.Desc()
+			keys, desc, err := ex.sortKeys(st, cmd)
+			if err != nil {
+				return nil, 0, err
 			}
 			// A limit right after the sort needs only its first rows.
 			keep := len(rows)
@@ -178,13 +227,21 @@ func (ex *executor) runTail(rows []*query.Row, phase int, unordered bool) ([]*qu
 			if err != nil {
 				return nil, 0, err
 			}
-			t := newTable(ss.Aggs, len(ss.Groups), ex.opts.MaxGroups)
+			t := newTable(ss.Aggs, ex.opts.MaxGroups, false)
+			sg := newStage(t)
 			for _, r := range rows {
-				if err := t.add(r, ev); err != nil {
+				if err := sg.add(r, ev); err != nil {
 					return nil, 0, err
 				}
 			}
-			if rows, err = ex.statsRows(t, st); err != nil {
+			if err := sg.flush(); err != nil {
+				return nil, 0, err
+			}
+			m, err := ex.rowMaker(t, st)
+			if err != nil {
+				return nil, 0, err
+			}
+			if rows, err = m.all(); err != nil {
 				return nil, 0, err
 			}
 			phase, unordered = st.Phase+1, true

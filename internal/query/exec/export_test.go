@@ -1,0 +1,4 @@
+package exec
+
+// LocalMaxGroups is localMaxGroups, for the tests of exec_test.
+const LocalMaxGroups = localMaxGroups
