@@ -3,7 +3,6 @@ package notify
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"net/mail"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-dev/vigil/internal/finding"
+	"github.com/vigil-dev/vigil/internal/secret"
 )
 
 // Config is the notify section of vigil.yaml. Decode it strictly (unknown keys
@@ -273,11 +273,11 @@ func (d *DestinationConfig) Validate() error {
 	}
 	switch {
 	case d.Slack != nil:
-		if err := checkURL(d.Slack.WebhookURL.Value()); err != nil {
+		if err := checkURL(d.Slack.WebhookURL.Reveal()); err != nil {
 			return fmt.Errorf("slack.webhook_url: %w", err)
 		}
 	case d.Webhook != nil:
-		if err := checkURL(d.Webhook.URL.Value()); err != nil {
+		if err := checkURL(d.Webhook.URL.Reveal()); err != nil {
 			return fmt.Errorf("webhook.url: %w", err)
 		}
 		for name := range d.Webhook.Headers {
@@ -286,11 +286,11 @@ func (d *DestinationConfig) Validate() error {
 			}
 		}
 	case d.Teams != nil:
-		if err := checkURL(d.Teams.WebhookURL.Value()); err != nil {
+		if err := checkURL(d.Teams.WebhookURL.Reveal()); err != nil {
 			return fmt.Errorf("teams.webhook_url: %w", err)
 		}
 	case d.PagerDuty != nil:
-		if d.PagerDuty.RoutingKey.Value() == "" {
+		if d.PagerDuty.RoutingKey.Reveal() == "" {
 			return errors.New("pagerduty.routing_key: missing")
 		}
 		if d.PagerDuty.URL != "" {
@@ -334,7 +334,7 @@ func (e *EmailConfig) validate() error {
 	default:
 		return fmt.Errorf("email.tls: %q (want auto, required, implicit or none)", e.TLS)
 	}
-	if e.Password.Value() != "" && e.Username == "" {
+	if e.Password.Reveal() != "" && e.Username == "" {
 		return errors.New("email.username: missing (a password is set)")
 	}
 	if e.Username != "" && e.TLS == "none" {
@@ -528,74 +528,10 @@ func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes the rate as a string.
 func (r Rate) MarshalYAML() (any, error) { return r.String(), nil }
 
-// Secret is a value that must not be shown: a webhook URL, a routing key, a
-// password, a signing key. It prints, logs and marshals as "[redacted]" (empty
-// when unset); Value returns the secret itself.
-//
-// In YAML a Secret is a string, or a mapping that says where to read it:
-// {env: NAME} (an environment variable, which must be set) or {file: PATH} (a
-// file's content without its trailing newline).
-type Secret string
-
-const redacted = "[redacted]"
-
-// Value returns the secret.
-func (s Secret) Value() string { return string(s) }
-
-// String returns "[redacted]", or "" when the secret is empty.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// GoString redacts for %#v as well.
-func (s Secret) GoString() string { return strconv.Quote(s.String()) }
-
-// MarshalYAML writes "[redacted]".
-func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
-
-// MarshalText writes "[redacted]" (JSON and other text encodings).
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// LogValue redacts in structured logs.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// UnmarshalYAML reads a literal secret, {env: NAME} or {file: PATH}.
-func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		if n.Value == redacted {
-			return fmt.Errorf("line %d: %q is the redacted form of a secret, not a secret (give the value, {env: NAME} or {file: PATH})", n.Line, redacted)
-		}
-		*s = Secret(n.Value)
-		return nil
-	case yaml.MappingNode:
-		if len(n.Content) != 2 {
-			return fmt.Errorf("line %d: a secret mapping has exactly one key, env or file", n.Line)
-		}
-		key, val := n.Content[0].Value, n.Content[1].Value
-		switch key {
-		case "env":
-			v, ok := os.LookupEnv(val)
-			if !ok {
-				return fmt.Errorf("line %d: environment variable %s is not set", n.Line, val)
-			}
-			*s = Secret(v)
-			return nil
-		case "file":
-			b, err := os.ReadFile(val)
-			if err != nil {
-				return fmt.Errorf("line %d: read secret file: %w", n.Line, err)
-			}
-			*s = Secret(strings.TrimRight(string(b), "\r\n"))
-			return nil
-		}
-		return fmt.Errorf("line %d: secret source %q (want env or file)", n.Line, key)
-	}
-	return fmt.Errorf("line %d: want a secret string, {env: NAME} or {file: PATH}", n.Line)
-}
+// Secret is a value that must not be shown (a webhook URL, a routing key, a
+// password, a signing key): secret.Value, which prints, logs and marshals
+// redacted and reads {env: NAME} and {file: PATH} in YAML.
+type Secret = secret.Value
 
 // parseBand parses a min_severity ("" is LOW).
 func parseBand(s string) (finding.Band, error) {

@@ -80,11 +80,11 @@ func TestConfigDecodeAndRedact(t *testing.T) {
 	}
 	d := cfg.Destinations[0]
 	if d.Kind() != "slack" || d.MinSeverity != "HIGH" || d.BatchWindow != Duration(5*time.Second) || d.RateLimit.Interval() != time.Second ||
-		d.Slack.WebhookURL.Value() != "https://hooks.slack.com/services/T000/B000/SLACKSECRET" {
+		d.Slack.WebhookURL.Reveal() != "https://hooks.slack.com/services/T000/B000/SLACKSECRET" {
 		t.Errorf("slack destination %+v", d)
 	}
 	hook := cfg.Destinations[1].Webhook
-	if hook.URL.Value() != "https://soar.example.com/hook?token=ENVSECRET" || hook.Secret.Value() != "FILESECRET" || hook.Headers["Authorization"].Value() != "Bearer HEADERSECRET" {
+	if hook.URL.Reveal() != "https://soar.example.com/hook?token=ENVSECRET" || hook.Secret.Reveal() != "FILESECRET" || hook.Headers["Authorization"].Reveal() != "Bearer HEADERSECRET" {
 		t.Errorf("webhook secrets from env and file: %+v", hook)
 	}
 	if cfg.Destinations[1].MaxAge != Duration(48*time.Hour) || cfg.Destinations[1].MaxAttempts != 20 {
@@ -165,8 +165,8 @@ func TestConfigDecodeErrors(t *testing.T) {
 		{"destinations: [{name: a, rate_limit: 0/s, slack: {webhook_url: https://x}}]", "\"0/s\" is not a rate"},
 		{"destinations: [{name: a, slack: {webhook_url: {env: VIGIL_TEST_UNSET}}}]", "environment variable VIGIL_TEST_UNSET is not set"},
 		{"destinations: [{name: a, slack: {webhook_url: {file: /nonexistent/secret}}}]", "read secret file"},
-		{"destinations: [{name: a, slack: {webhook_url: {vault: x}}}]", "secret source \"vault\""},
-		{"destinations: [{name: a, slack: {webhook_url: [a, b]}}]", "want a secret string"},
+		{"destinations: [{name: a, slack: {webhook_url: {vault: x}}}]", "unknown secret key \"vault\""},
+		{"destinations: [{name: a, slack: {webhook_url: [a, b]}}]", "expected a string, {env: NAME}"},
 	} {
 		_, err := decode(t, tc.src)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

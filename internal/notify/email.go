@@ -119,7 +119,7 @@ func (e *Email) send(ctx context.Context, msg []byte) error {
 		if _, isTLS := c.TLSConnectionState(); !isTLS {
 			return Permanent(errors.New("the server offers no TLS; not sending the password in clear"))
 		}
-		if err := c.Auth(smtp.PlainAuth("", e.cfg.Username, e.cfg.Password.Value(), e.cfg.Host)); err != nil {
+		if err := c.Auth(smtp.PlainAuth("", e.cfg.Username, e.cfg.Password.Reveal(), e.cfg.Host)); err != nil {
 			return fmt.Errorf("authenticate: %w", err)
 		}
 	}

@@ -112,7 +112,7 @@ func (p *PagerDuty) event(a *Alert) PagerDutyEvent {
 		details["remote"] = actor
 	}
 	e := PagerDutyEvent{
-		RoutingKey:  p.cfg.RoutingKey.Value(),
+		RoutingKey:  p.cfg.RoutingKey.Reveal(),
 		EventAction: "trigger",
 		DedupKey:    f.ID,
 		Payload: PagerDutyPayload{

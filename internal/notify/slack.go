@@ -40,7 +40,7 @@ func (s *Slack) Send(ctx context.Context, alerts []Alert) error {
 	if err != nil {
 		return Permanent(fmt.Errorf("encode slack message: %w", err))
 	}
-	return post(ctx, s.client, s.cfg.WebhookURL.Value(), body, nil, "post to slack webhook")
+	return post(ctx, s.client, s.cfg.WebhookURL.Reveal(), body, nil, "post to slack webhook")
 }
 
 // SlackMessage is an incoming-webhook payload.

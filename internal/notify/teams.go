@@ -36,7 +36,7 @@ func (t *Teams) Send(ctx context.Context, alerts []Alert) error {
 	if err != nil {
 		return Permanent(fmt.Errorf("encode teams message: %w", err))
 	}
-	return post(ctx, t.client, t.cfg.WebhookURL.Value(), body, nil, "post to teams webhook")
+	return post(ctx, t.client, t.cfg.WebhookURL.Reveal(), body, nil, "post to teams webhook")
 }
 
 // TeamsMessage is the webhook payload: a message with one Adaptive Card.

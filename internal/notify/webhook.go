@@ -79,15 +79,15 @@ func (w *Webhook) Send(ctx context.Context, alerts []Alert) error {
 	}
 	h := make(http.Header, len(w.cfg.Headers)+3)
 	for k, v := range w.cfg.Headers {
-		h.Set(k, v.Value())
+		h.Set(k, v.Reveal())
 	}
 	h.Set(HeaderDelivery, p.Delivery)
-	if secret := w.cfg.Secret.Value(); secret != "" {
+	if secret := w.cfg.Secret.Reveal(); secret != "" {
 		ts := strconv.FormatInt(w.now().Unix(), 10)
 		h.Set(HeaderTimestamp, ts)
 		h.Set(HeaderSignature, Sign([]byte(secret), ts, body))
 	}
-	return post(ctx, w.client, w.cfg.URL.Value(), body, h, "post to webhook")
+	return post(ctx, w.client, w.cfg.URL.Reveal(), body, h, "post to webhook")
 }
 
 // Sign returns the X-Vigil-Signature of body signed at timestamp (Unix seconds,

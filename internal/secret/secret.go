@@ -79,7 +79,11 @@ func secretValue(n *yaml.Node) (string, error) {
 			}
 			return v, nil
 		case "file":
-			return readSecretFile(val)
+			v, err := readSecretFile(val)
+			if err != nil {
+				return "", fmt.Errorf("line %d: %w", n.Line, err)
+			}
+			return v, nil
 		}
 		return "", fmt.Errorf("line %d: unknown secret key %q (expected env or file)", n.Line, key)
 	}
