@@ -200,7 +200,8 @@ func runMain(ctx context.Context, o *options) error {
 	fmt.Println()
 	fmt.Print(rep.text())
 	md := rep.markdown()
-	if err := writeSection(o.out, md); err != nil {
+	begin, end := markers(c.layout)
+	if err := writeSectionBetween(o.out, md, begin, end); err != nil {
 		return err
 	}
 	logf("Markdown written to %s", o.out)

@@ -192,16 +192,27 @@ func (r report) text() string {
 }
 
 // Markers delimit the harness's section in the Markdown file, so that a new
-// run replaces the old results and leaves the rest of the page alone.
+// run replaces the old results and leaves the rest of the page alone. Each
+// layout has its own section: a run over gzip files in S3 layout does not
+// replace the table of the flat file.
 const (
 	beginMarker = "<!-- bench/run compare: begin -->"
 	endMarker   = "<!-- bench/run compare: end -->"
 )
 
+// markers returns the section markers of a layout.
+func markers(layout string) (begin, end string) {
+	if layout == "" || layout == "flat" {
+		return beginMarker, endMarker
+	}
+	return "<!-- bench/run compare " + layout + ": begin -->", "<!-- bench/run compare " + layout + ": end -->"
+}
+
 func (r report) markdown() string {
 	var b strings.Builder
 	m := r.m
-	fmt.Fprintln(&b, beginMarker)
+	begin, end := markers(r.c.layout)
+	fmt.Fprintln(&b, begin)
 	fmt.Fprintf(&b, "Measured %s UTC by\n\n```\n%s\n```\n\n", m.date.Format("2006-01-02 15:04"), r.command())
 	fmt.Fprintf(&b, "- machine: %d × %s, %s RAM, %s; load average %s at the start, %s at the end\n", m.cpus, m.cpuModel, humanBytes(m.memory), m.kernel, m.loadStart, m.loadEnd)
 	fmt.Fprintf(&b, "- software: vigil %s built with %s (CGO_ENABLED=0); DuckDB %s through duckdb-go; %s\n", m.vigilRev, m.goVersion, m.duckdb, m.mawk)
@@ -225,7 +236,7 @@ func (r report) markdown() string {
 			fmt.Fprintln(&b, "- "+strings.ReplaceAll(n, "|", `\|`))
 		}
 	}
-	fmt.Fprintln(&b, endMarker)
+	fmt.Fprintln(&b, end)
 	return b.String()
 }
 
@@ -239,6 +250,11 @@ func (r report) command() string {
 // writeSection replaces the part of path between the markers with section, or
 // appends section when path has no markers, or creates path.
 func writeSection(path, section string) error {
+	return writeSectionBetween(path, section, beginMarker, endMarker)
+}
+
+// writeSectionBetween is writeSection with the given markers.
+func writeSectionBetween(path, section, beginMarker, endMarker string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
