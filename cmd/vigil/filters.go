@@ -32,7 +32,13 @@ raises a Policy:Vigil/SuppressionRuleChanged finding.
 A filter selects with --criteria (GuardDuty JSON, as aws guardduty
 create-filter --finding-criteria takes it), --where (the shorthand, repeated),
 or --expression, a filter in vigil's query language over the finding's JSON
-(type like /^Recon:/ and isIpv4InSubnet(service.action.networkConnectionAction.remoteIpDetails.ipAddressV4, "203.0.113.0/24")).`,
+(type like /^Recon:/ and isIpv4InSubnet(service.action.networkConnectionAction.remoteIpDetails.ipAddressV4, "203.0.113.0/24")).
+
+Filters also take GuardDuty's wildcards, which ListFindings does not: matches
+and notMatches in --criteria ({"type":{"matches":["Recon:*"]}}), written ~ and
+!~ in --where (type~Recon:*, domain!~*.corp.example.com,*.internal): '*' is
+any run of characters, everything else literal and case-sensitive; at most 5
+patterns of 512 characters, on string attributes.`,
 		Example: `  vigil filters create scanner --action archive --where type=Recon:EC2/Portscan --where instance=i-0scanner
   vigil filters create office-ssh --action archive \
     --expression 'type = "UnauthorizedAccess:EC2/SSHBruteForce" and isIpv4InSubnet(service.action.networkConnectionAction.remoteIpDetails.ipAddressV4, "203.0.113.0/24")'
@@ -87,6 +93,7 @@ func newFilterCreateCmd(g *globals, rf *remoteFlags) *cobra.Command {
 		Use:   "create NAME",
 		Short: "Create a filter or suppression rule",
 		Example: `  vigil filters create scanner --action archive --where type=Recon:EC2/Portscan --where instance=i-0scanner
+  vigil filters create scanners --action archive --where 'type~Recon:*' --where 'instance~i-0scan*,i-0nessus*'
   vigil filters create high-current --where severity>=high --where archived=false
   vigil filters create from-json --criteria file://criteria.json --description "as in GuardDuty"`,
 		Args: cobra.ExactArgs(1),

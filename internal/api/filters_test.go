@@ -209,3 +209,69 @@ func TestFilterLimit(t *testing.T) {
 		t.Errorf("%+v", got)
 	}
 }
+
+// TestFilterPatterns: a filter takes Matches and NotMatches end to end — its
+// preview counts what the patterns select, the suppression engine archives
+// by them, Get returns them — while ListFindings and GetFindingsStatistics
+// refuse them, as GuardDuty does.
+func TestFilterPatterns(t *testing.T) {
+	e := newEnv(t, nil)
+	fs := putCorpus(t, e, 300)
+	// The reference: types starting with "Recon:" or "Backdoor:", except those
+	// ending "!DNS", counted over what the store holds.
+	want := 0
+	for i := range fs {
+		typ := string(fs[i].Type)
+		if (strings.HasPrefix(typ, "Recon:") || strings.HasPrefix(typ, "Backdoor:")) && !strings.HasSuffix(typ, "!DNS") {
+			want++
+		}
+	}
+	if want == 0 || want == len(fs) {
+		t.Fatalf("the corpus has %d of %d such findings: the test tests little", want, len(fs))
+	}
+	crit := &store.Criteria{Criterion: map[string]store.Condition{"type": {Matches: []string{"Recon:*", "Backdoor:*"}, NotMatches: []string{"*!DNS"}}}}
+	r, err := e.admin.CreateFilter(ctx, api.CreateFilterRequest{Name: "recon-and-backdoor", Action: store.FilterArchive, FindingCriteria: crit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.PreviewCount != int64(want) || !r.PreviewComplete {
+		t.Errorf("preview %d (complete %v), want %d", r.PreviewCount, r.PreviewComplete, want)
+	}
+	g, err := e.read.GetFilter(ctx, "recon-and-backdoor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := g.FindingCriteria.Criterion["type"]; !slices.Equal(c.Matches, []string{"Recon:*", "Backdoor:*"}) || !slices.Equal(c.NotMatches, []string{"*!DNS"}) {
+		t.Errorf("get: %+v", g.FindingCriteria)
+	}
+	for _, tc := range []struct {
+		typ  finding.Type
+		rule string
+	}{
+		{"Recon:EC2/Portscan", "recon-and-backdoor"},
+		{"Backdoor:EC2/C&CActivity.B", "recon-and-backdoor"},
+		{"Backdoor:EC2/C&CActivity.B!DNS", ""},
+		{"UnauthorizedAccess:EC2/SSHBruteForce", ""},
+	} {
+		occ := storetest.NetFinding(t, tc.typ, "111122223333", "i-9", "198.51.100.3", storetest.Base)
+		if got := e.engine.Apply(&occ); got != tc.rule || occ.Service.Archived != (tc.rule != "") {
+			t.Errorf("%s: archived %v by %q, want %q", tc.typ, occ.Service.Archived, got, tc.rule)
+		}
+	}
+	// UpdateFilter takes them too; the preview follows: every finding, the
+	// corpus and vigil's own about the rule's changes.
+	u, err := e.admin.UpdateFilter(ctx, api.UpdateFilterRequest{FilterPath: api.FilterPath{FilterName: "recon-and-backdoor"},
+		FindingCriteria: &store.Criteria{Criterion: map[string]store.Condition{"type": {Matches: []string{"*"}}}}})
+	if all := len(fs) + len(vigilFindings(t, e)); err != nil || u.PreviewCount != int64(all) {
+		t.Errorf("update to matches *: %+v %v, want a preview of %d", u, err, all)
+	}
+	// Not in ListFindings nor GetFindingsStatistics.
+	_, err = e.read.ListFindings(ctx, api.ListFindingsRequest{FindingCriteria: crit})
+	if got := wantCode(t, err, "InvalidCriteria"); got.Status != 400 || !strings.Contains(got.Message, "accepted only by filters") {
+		t.Errorf("ListFindings: %+v", got)
+	}
+	_, err = e.read.GetFindingsStatistics(ctx, api.StatisticsRequest{GroupBy: "SEVERITY", FindingCriteria: crit})
+	if got := wantCode(t, err, "InvalidCriteria"); !strings.Contains(got.Message, "findingCriteria: type: matches/notMatches") {
+		t.Errorf("GetFindingsStatistics: %+v", got)
+	}
+}

@@ -26,10 +26,18 @@ func (s *Server) health(c *call, _ *Empty) (*HealthResponse, error) {
 	return &HealthResponse{Status: "ok"}, nil
 }
 
-// checkCriteria checks criteria up front so that the error names the field.
+// checkCriteria checks the criteria of ListFindings and GetFindingsStatistics
+// up front, so that the error names the field. Matches and NotMatches are
+// refused: GuardDuty takes them in filters only (CreateFilter, UpdateFilter).
 func checkCriteria(field string, c *store.Criteria) (store.Criteria, error) {
 	if c == nil {
 		return store.Criteria{}, nil
+	}
+	if attrs := c.PatternAttributes(); len(attrs) > 0 {
+		return store.Criteria{}, apiErr("InvalidCriteria",
+			"%s: %s: matches/notMatches (wildcards) are accepted only by filters (CreateFilter, UpdateFilter), as in GuardDuty; "+
+				"select with equals/notEquals and the range operators here, or save the criteria as a filter",
+			field, strings.Join(attrs, ", "))
 	}
 	if err := store.CheckCriteriaBounds(*c); err != nil {
 		return store.Criteria{}, apiErr("InvalidCriteria", "%s: %s", field, message(err))

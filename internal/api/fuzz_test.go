@@ -44,6 +44,8 @@ func FuzzHandler(f *testing.F) {
 	for i, s := range []string{
 		`{}`, `{"findingCriteria":{"criterion":{"severity":{"gte":7}}}}`, `{"findingIds":["x"]}`,
 		`{"name":"abc","findingCriteria":{"criterion":{"type":{"eq":["x"]}}}}`, `{"name":"abc","expression":"type like /x/"}`,
+		`{"name":"abc","findingCriteria":{"criterion":{"type":{"matches":["Recon:*"],"notMatches":["*%_[\\*"]}}}}`,
+		`{"findingCriteria":{"criterion":{"type":{"notMatches":["*"]}}}}`,
 		`{"groupBy":"SEVERITY"}`, `{"name":"l","format":"TXT","content":"192.0.2.1\n","activate":true}`,
 		`{"findingTypes":["Recon:EC2/Portscan"]}`, `{"nextToken":"x"}`, `{"rank":0}`, `{"queryString":"stats count(*)"}`,
 	} {

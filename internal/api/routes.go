@@ -401,12 +401,7 @@ func jsonError(err error) *Error {
 	}
 	msg := err.Error()
 	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		hint := ""
-		switch strings.ToLower(strings.Trim(f, `"`)) {
-		case "matches", "notmatches":
-			hint = " (Matches/NotMatches wildcards are not supported; use a filter expression instead, e.g. type like /^Recon:/)"
-		}
-		return apiErr("InvalidRequest", "body: unknown field %s%s", f, hint)
+		return apiErr("InvalidRequest", "body: unknown field %s", f)
 	}
 	// Errors from a field's own decoder (a timestamp, …) say what they want.
 	return apiErr("InvalidRequest", "body: %s", strings.TrimPrefix(msg, "json: "))

@@ -27,7 +27,7 @@ type ListDetectorsResponse struct {
 // ListFindingsRequest is ListFindings' body.
 type ListFindingsRequest struct {
 	DetectorPath
-	FindingCriteria *store.Criteria `json:"findingCriteria,omitempty" doc:"conditions by attribute, AND-ed; values of one list OR-ed"`
+	FindingCriteria *store.Criteria `json:"findingCriteria,omitempty" doc:"conditions by attribute, AND-ed; values of one list OR-ed; no matches/notMatches (filters only, as in GuardDuty)"`
 	SortCriteria    *store.Sort     `json:"sortCriteria,omitempty" doc:"default updatedAt DESC"`
 	MaxResults      int             `json:"maxResults,omitempty" doc:"page size, 1 to 1000 (GuardDuty: 50); default 50"`
 	NextToken       string          `json:"nextToken,omitempty" doc:"the previous page's nextToken"`
@@ -76,7 +76,7 @@ type FeedbackRequest struct {
 type StatisticsRequest struct {
 	DetectorPath
 	FindingStatisticTypes []string        `json:"findingStatisticTypes,omitempty" doc:"[\"COUNT_BY_SEVERITY\"]: the legacy form"`
-	FindingCriteria       *store.Criteria `json:"findingCriteria,omitempty"`
+	FindingCriteria       *store.Criteria `json:"findingCriteria,omitempty" doc:"as ListFindings': no matches/notMatches (filters only)"`
 	GroupBy               string          `json:"groupBy,omitempty" doc:"ACCOUNT, DATE, FINDING_TYPE, RESOURCE or SEVERITY"`
 	OrderBy               string          `json:"orderBy,omitempty" doc:"ASC or DESC (default), by total"`
 	MaxResults            int             `json:"maxResults,omitempty" doc:"groups returned, 1 to 100; default 25"`
@@ -154,7 +154,7 @@ type CreateFilterRequest struct {
 	Description     string             `json:"description,omitempty" doc:"at most 512 bytes"`
 	Action          store.FilterAction `json:"action,omitempty" doc:"NOOP (default: a saved view) or ARCHIVE (a suppression rule)"`
 	Rank            int                `json:"rank,omitempty" doc:"1 to 100, the order rules are applied in; default after the last filter"`
-	FindingCriteria *store.Criteria    `json:"findingCriteria,omitempty" doc:"what the filter selects; or expression"`
+	FindingCriteria *store.Criteria    `json:"findingCriteria,omitempty" doc:"what the filter selects, matches/notMatches wildcards included; or expression"`
 	Expression      string             `json:"expression,omitempty" doc:"vigil: a filter expression in vigil's query language over the finding's JSON, instead of findingCriteria"`
 	ClientToken     string             `json:"clientToken,omitempty" doc:"accepted for compatibility; a repeated name is a conflict"`
 	Tags            map[string]string  `json:"tags,omitempty"`

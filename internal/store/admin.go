@@ -200,7 +200,9 @@ func (f *Filter) Check() error {
 }
 
 // CheckCriteriaBounds checks GuardDuty's bounds on criteria: at most
-// MaxCriteriaAttributes attributes and MaxCriteriaValues values per list.
+// MaxCriteriaAttributes attributes, MaxCriteriaValues values per list and
+// MaxPatterns patterns per Matches or NotMatches list (whose patterns'
+// lengths Criteria.Terms checks).
 func CheckCriteriaBounds(c Criteria) error {
 	if len(c.Criterion) > MaxCriteriaAttributes {
 		return fmt.Errorf("%w: %d attributes: at most %d", ErrInvalidCriteria, len(c.Criterion), MaxCriteriaAttributes)
@@ -209,6 +211,14 @@ func CheckCriteriaBounds(c Criteria) error {
 		for _, l := range [][]string{cond.Eq, cond.Neq, cond.Equals, cond.NotEquals} {
 			if len(l) > MaxCriteriaValues {
 				return fmt.Errorf("%w: %s: %d values: at most %d", ErrInvalidCriteria, attr, len(l), MaxCriteriaValues)
+			}
+		}
+		for _, l := range []struct {
+			name string
+			pats []string
+		}{{"Matches", cond.Matches}, {"NotMatches", cond.NotMatches}} {
+			if len(l.pats) > MaxPatterns {
+				return fmt.Errorf("%w: %s: %s has %d patterns: at most %d", ErrInvalidCriteria, attr, l.name, len(l.pats), MaxPatterns)
 			}
 		}
 	}

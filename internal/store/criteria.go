@@ -13,7 +13,8 @@ import (
 
 // Criteria is GuardDuty's FindingCriteria: conditions by attribute name. Different
 // attributes are AND-ed; so are the operators of one attribute's Condition; the
-// values of one Eq or Neq list are OR-ed (Eq) or all excluded (Neq). The zero
+// values of one Eq or Neq list are OR-ed (Eq) or all excluded (Neq), and so are
+// the patterns of a Matches (OR-ed) or NotMatches (all excluded) list. The zero
 // Criteria matches every finding.
 //
 // It decodes from GuardDuty's JSON as the API and the CLI write it, in either
@@ -30,6 +31,12 @@ type Criteria struct {
 // GreaterThanOrEqual, LessThan and LessThanOrEqual are the current names of the
 // same operators; both spellings are accepted, and when both are given both
 // conditions hold.
+//
+// Matches and NotMatches hold wildcard patterns for string attributes (see
+// MatchWildcard): the value matches one of the patterns, or none of them.
+// GuardDuty accepts them in filters (CreateFilter, UpdateFilter) only, not in
+// ListFindings; the stores evaluate them anywhere, and the API enforces
+// GuardDuty's rule (see PatternAttributes).
 type Condition struct {
 	Eq  []string `json:"eq,omitempty"`
 	Neq []string `json:"neq,omitempty"`
@@ -44,7 +51,16 @@ type Condition struct {
 	GreaterThanOrEqual *int64   `json:"greaterThanOrEqual,omitempty"`
 	LessThan           *int64   `json:"lessThan,omitempty"`
 	LessThanOrEqual    *int64   `json:"lessThanOrEqual,omitempty"`
+
+	Matches    []string `json:"matches,omitempty" doc:"wildcard patterns (* any run of characters, the rest literal and case-sensitive), 1 to 5 of 1 to 512 characters, OR-ed; string attributes; filters only"`
+	NotMatches []string `json:"notMatches,omitempty" doc:"wildcard patterns the value must match none of (as matches); filters only"`
 }
+
+// GuardDuty's bounds on Matches and NotMatches.
+const (
+	MaxPatterns      = 5   // patterns in one Matches or NotMatches list
+	MaxPatternLength = 512 // characters (Unicode code points) in one pattern
+)
 
 // Kind is the value kind of an attribute: how its criteria values are read and how
 // it compares.
@@ -52,7 +68,7 @@ type Kind uint8
 
 // The kinds.
 const (
-	KindString Kind = iota + 1 // compared as bytes; Eq/Neq only
+	KindString Kind = iota + 1 // compared as bytes; Eq/Neq and Matches/NotMatches
 	KindNumber                 // a float (severity); Eq values like "8" or "7.5"
 	KindInt                    // an integer (service.count)
 	KindTime                   // epoch milliseconds (createdAt, updatedAt, …)
@@ -112,12 +128,16 @@ const (
 	OpGte
 	OpLt
 	OpLte
+	OpMatch    // the value matches one of the wildcard patterns of Values
+	OpNotMatch // the value matches none of them
 )
 
 // Term is one checked condition: attribute op values. Values hold the
 // attribute's Go type: string (KindString, normalised with Text), float64
 // (KindNumber), int64 (KindInt, KindTime) or bool (KindBool). Eq and Neq have one
-// or more values, sorted; the range operators have one.
+// or more values, sorted; the range operators have one. Match and NotMatch
+// have one to MaxPatterns wildcard patterns (strings, normalised with Text),
+// sorted.
 type Term struct {
 	Attribute string
 	Kind      Kind
@@ -161,6 +181,20 @@ func (c Criteria) Terms() ([]Term, error) {
 			vals = slices.CompactFunc(vals, func(a, b any) bool { return compareValues(a, b) == 0 })
 			terms = append(terms, Term{Attribute: attr, Kind: kind, Op: l.op, Values: vals})
 		}
+		for _, l := range [...]struct {
+			op   Op
+			name string
+			pats []string
+		}{{OpMatch, "Matches", cond.Matches}, {OpNotMatch, "NotMatches", cond.NotMatches}} {
+			if l.pats == nil {
+				continue
+			}
+			pats, err := checkPatterns(attr, kind, l.name, l.pats)
+			if err != nil {
+				return nil, err
+			}
+			terms = append(terms, Term{Attribute: attr, Kind: kind, Op: l.op, Values: pats})
+		}
 		for _, r := range [...]struct {
 			op   Op
 			name string
@@ -194,6 +228,48 @@ func (c Criteria) Terms() ([]Term, error) {
 		})
 	}
 	return terms, nil
+}
+
+// checkPatterns checks the wildcard patterns of a Matches or NotMatches list
+// (op) of attr and returns them normalised with Text, sorted, without repeats.
+func checkPatterns(attr string, kind Kind, op string, pats []string) ([]any, error) {
+	if kind != KindString {
+		return nil, fmt.Errorf("%w: %s: %s needs a string attribute; %s is a %s (use Equals/NotEquals or the range operators)",
+			ErrInvalidCriteria, attr, op, attr, kind)
+	}
+	switch {
+	case len(pats) == 0:
+		return nil, fmt.Errorf("%w: %s: %s has no patterns", ErrInvalidCriteria, attr, op)
+	case len(pats) > MaxPatterns:
+		return nil, fmt.Errorf("%w: %s: %s has %d patterns: at most %d", ErrInvalidCriteria, attr, op, len(pats), MaxPatterns)
+	}
+	vals := make([]any, 0, len(pats))
+	for i, p := range pats {
+		n := utf8.RuneCountInString(p)
+		switch {
+		case n == 0:
+			return nil, fmt.Errorf("%w: %s: %s pattern %d is empty: want 1 to %d characters", ErrInvalidCriteria, attr, op, i+1, MaxPatternLength)
+		case n > MaxPatternLength:
+			return nil, fmt.Errorf("%w: %s: %s pattern %d has %d characters: at most %d", ErrInvalidCriteria, attr, op, i+1, n, MaxPatternLength)
+		}
+		vals = append(vals, Text(p))
+	}
+	slices.SortFunc(vals, compareValues)
+	return slices.CompactFunc(vals, func(a, b any) bool { return compareValues(a, b) == 0 }), nil
+}
+
+// PatternAttributes returns the attributes of c that have Matches or
+// NotMatches, sorted: GuardDuty takes those in filters only, so the API
+// refuses them in ListFindings and GetFindingsStatistics.
+func (c Criteria) PatternAttributes() []string {
+	var out []string
+	for attr, cond := range c.Criterion {
+		if cond.Matches != nil || cond.NotMatches != nil {
+			out = append(out, attr)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // parseValue reads an Eq/Neq value of an attribute of kind k.

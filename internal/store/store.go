@@ -37,9 +37,9 @@
 // severity filters are checked in the index without touching the rows:
 //
 //	findings_updated    (updated_at, id, archived, severity)        no filter, archived, severity ranges, updatedAt ranges, retention
-//	findings_type       (type, updated_at, id, archived, severity)  type Eq
-//	findings_instance   (instance_id, updated_at, id, archived)     resource.instanceDetails.instanceId Eq
-//	findings_remote_ip  (remote_ipv4, updated_at, id, archived)     …networkConnectionAction.remoteIpDetails.ipAddressV4 Eq
+//	findings_type       (type, updated_at, id, archived, severity)  type Eq (and Matches with a literal prefix)
+//	findings_instance   (instance_id, updated_at, id, archived)     resource.instanceDetails.instanceId Eq (likewise)
+//	findings_remote_ip  (remote_ipv4, updated_at, id, archived)     …networkConnectionAction.remoteIpDetails.ipAddressV4 Eq (likewise)
 //	findings_severity   (severity, id)                              sort by severity
 //
 // (PostgreSQL keeps the trailing archived and severity as INCLUDE columns.)

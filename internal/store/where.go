@@ -35,6 +35,8 @@ const MaxWhere = 4096
 //	severity>=7   severity<4   service.count>10    the range operators, integer values
 //	updatedAt>=2026-11-01   createdAt<2026-11-01T10:00:00Z   times as dates, RFC 3339 or epoch ms
 //	severity>=high                             a severity band's floor (low 1, medium 4, high 7, critical 9)
+//	domain~*.example.com,*.example.org         Matches: wildcard patterns, '*' any run (filters only)
+//	instance!~i-0scan*                         NotMatches
 //
 // Attribute names are GuardDuty's (store.Attributes) or a short alias
 // (WhereAliases: instance, remoteIp, archived, …). A comma inside a value is
@@ -57,6 +59,18 @@ func ParseWhere(conds []string) (Criteria, error) {
 			return fmt.Errorf("%w: %q: %s %s is given twice (list values with commas: %s%sa,b)", ErrInvalidCriteria, s, attr, op, attr, op)
 		}
 		switch op {
+		case "~", "!~":
+			if kind != KindString {
+				return Criteria{}, fmt.Errorf("%w: %q: %s is a %s; %s takes wildcard patterns for string attributes", ErrInvalidCriteria, s, attr, kind, op)
+			}
+			slot := &cond.Matches
+			if op == "!~" {
+				slot = &cond.NotMatches
+			}
+			if *slot != nil {
+				return Criteria{}, dup()
+			}
+			*slot = splitValues(val)
 		case "=", "!=":
 			vals := splitValues(val)
 			if kind == KindTime {
@@ -106,20 +120,20 @@ func ParseWhere(conds []string) (Criteria, error) {
 
 // splitWhere cuts "attr op value" at the first operator.
 func splitWhere(s string) (attr, op, val string, err error) {
-	i := strings.IndexAny(s, "=!<>")
+	i := strings.IndexAny(s, "=!<>~")
 	if i <= 0 {
-		return "", "", "", fmt.Errorf("%w: %q: want ATTRIBUTE OP VALUE with OP one of = != > >= < <= (e.g. severity>=7)", ErrInvalidCriteria, s)
+		return "", "", "", fmt.Errorf("%w: %q: want ATTRIBUTE OP VALUE with OP one of = != > >= < <= ~ !~ (e.g. severity>=7)", ErrInvalidCriteria, s)
 	}
 	name := strings.TrimSpace(s[:i])
 	rest := s[i:]
-	for _, o := range []string{"!=", ">=", "<=", "=", ">", "<"} {
+	for _, o := range []string{"!=", "!~", ">=", "<=", "=", ">", "<", "~"} {
 		if strings.HasPrefix(rest, o) {
 			op, val = o, rest[len(o):]
 			break
 		}
 	}
 	if op == "" {
-		return "", "", "", fmt.Errorf("%w: %q: %q is not an operator (want = != > >= < <=)", ErrInvalidCriteria, s, rest[:1])
+		return "", "", "", fmt.Errorf("%w: %q: %q is not an operator (want = != > >= < <= ~ !~)", ErrInvalidCriteria, s, rest[:1])
 	}
 	if strings.TrimSpace(val) == "" {
 		return "", "", "", fmt.Errorf("%w: %q: no value after %s", ErrInvalidCriteria, s, op)
@@ -202,6 +216,9 @@ func parseWhereNumber(kind Kind, attr, s string) (int64, error) {
 			return 0, fmt.Errorf("%s: range values are integers (GuardDuty's criteria), not %q", attr, s)
 		}
 		return n, nil
+	}
+	if kind == KindString {
+		return 0, fmt.Errorf("%s is a string: compare it with =, !=, ~ or !~", attr)
 	}
 	return 0, fmt.Errorf("%s is a %s: compare it with = or !=", attr, kind)
 }

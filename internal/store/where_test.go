@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseWhere(t *testing.T) {
@@ -23,6 +24,9 @@ func TestParseWhere(t *testing.T) {
 		{[]string{"updatedAt=2026-11-01"}, `{"criterion":{"updatedAt":{"equals":["1793491200000"]}}}`},
 		{[]string{`domain=a\,b,c`}, `{"criterion":{"service.action.dnsRequestAction.domain":{"equals":["a,b","c"]}}}`},
 		{[]string{"count>3", "count<=9"}, `{"criterion":{"service.count":{"greaterThan":3,"lessThanOrEqual":9}}}`},
+		{[]string{`domain~*.example.com, *.a\,b`, "instance!~i-0scan*", "type=x"},
+			`{"criterion":{"resource.instanceDetails.instanceId":{"notMatches":["i-0scan*"]},"service.action.dnsRequestAction.domain":{"matches":["*.example.com","*.a,b"]},"type":{"equals":["x"]}}}`},
+		{[]string{"type~Recon:*", "type!~*Portscan"}, `{"criterion":{"type":{"matches":["Recon:*"],"notMatches":["*Portscan"]}}}`},
 	} {
 		c, err := ParseWhere(tc.in)
 		if err != nil {
@@ -49,7 +53,12 @@ func TestParseWhereErrors(t *testing.T) {
 		{"instanceId=i-1", `did you mean resource.instanceDetails.instanceId?`},
 		{"Type=x", `did you mean type?`},
 		{"severity>=7.5", "range values are integers"},
-		{"type>3", "type is a string: compare it with = or !="},
+		{"type>3", "type is a string: compare it with =, !=, ~ or !~"},
+		{"severity~8*", "severity is a number; ~ takes wildcard patterns for string attributes"},
+		{"archived!~t*", "service.archived is a boolean; !~ takes"},
+		{"domain~a,b,c,d,e,f", "Matches has 6 patterns: at most 5"},
+		{"domain~*", ""},
+		{"type~a*", ""},
 		{"archived=maybe", "want true or false"},
 		{"createdAt>yesterday", "want epoch milliseconds"},
 		{"severity=high", "want a number"},
@@ -74,7 +83,7 @@ func TestParseWhereErrors(t *testing.T) {
 // FuzzParseWhere: the shorthand parser never panics, and what it accepts is
 // valid criteria that survive a JSON round trip unchanged.
 func FuzzParseWhere(f *testing.F) {
-	for _, s := range []string{"type=Recon:EC2/Portscan", "severity>=7", "severity>=high", "archived=false", `domain=a\,b`,
+	for _, s := range []string{"type=Recon:EC2/Portscan", "severity>=7", "severity>=high", "archived=false", `domain=a\,b`, "domain~*.example.*", "type!~*%_[\\*",
 		"updatedAt>=2026-11-01", "x", "=", "severity<=", "instance!=i-1,i-2", "count>9223372036854775807"} {
 		f.Add(s, "severity<9")
 	}
@@ -108,6 +117,9 @@ func FuzzCriteriaJSON(f *testing.F) {
 		`{"Criterion":{"severity":{"Gte":7},"service.archived":{"Equals":["false"]}}}`,
 		`{"criterion":{"updatedAt":{"lt":1767261600000},"service.count":{"neq":["1","2"]}}}`,
 		`{"criterion":{"type":{}}}`, `{"criterion":{"x":{"eq":[]}}}`, `{}`, `null`,
+		`{"criterion":{"type":{"matches":["Recon:*","*Portscan"]},"service.action.dnsRequestAction.domain":{"notMatches":["*.example.com"]}}}`,
+		`{"Criterion":{"type":{"Matches":["*"],"NotMatches":[""]}}}`, `{"criterion":{"severity":{"matches":["8*"]}}}`,
+		`{"criterion":{"id":{"matches":["a","b","c","d","e","f"]}}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -119,8 +131,25 @@ func FuzzCriteriaJSON(f *testing.F) {
 		if err := CheckCriteriaBounds(c); err != nil && !errors.Is(err, ErrInvalidCriteria) {
 			t.Fatal(err)
 		}
-		if _, err := c.Terms(); err != nil && !errors.Is(err, ErrInvalidCriteria) {
-			t.Fatalf("error does not wrap ErrInvalidCriteria: %v", err)
+		terms, err := c.Terms()
+		if err != nil {
+			if !errors.Is(err, ErrInvalidCriteria) {
+				t.Fatalf("error does not wrap ErrInvalidCriteria: %v", err)
+			}
+			return
+		}
+		for _, term := range terms {
+			if term.Op != OpMatch && term.Op != OpNotMatch {
+				continue
+			}
+			if term.Kind != KindString || len(term.Values) == 0 || len(term.Values) > MaxPatterns {
+				t.Fatalf("accepted %s %d patterns on a %s", term.Attribute, len(term.Values), term.Kind)
+			}
+			for _, v := range term.Values {
+				if p := v.(string); p == "" || utf8.RuneCountInString(p) > MaxPatternLength || Text(p) != p {
+					t.Fatalf("accepted pattern %q", p)
+				}
+			}
 		}
 	})
 }

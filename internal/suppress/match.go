@@ -12,7 +12,9 @@ import (
 // MatchCriteria reports whether f satisfies the checked criteria terms (from
 // store.Criteria.Terms), with the stores' semantics: each term must hold; an
 // Eq term holds when the attribute's value is one of its values, a Neq term
-// when it is none of them; strings compare as bytes after store.Text; a
+// when it is none of them; a Match term when the value matches one of its
+// wildcard patterns (store.MatchWildcard), a NotMatch term when it matches
+// none; strings compare as bytes after store.Text; a
 // finding that lacks an attribute (no instance details, no remote address) has
 // the empty string, as the stores' columns do. TestMatchAgreesWithSQL checks
 // it against both SQL stores.
@@ -25,6 +27,10 @@ func MatchCriteria(f *finding.Finding, terms []store.Term) bool {
 		case store.OpEq, store.OpNeq:
 			in := slices.ContainsFunc(t.Values, func(x any) bool { c, ok := compare(v, x); return ok && c == 0 })
 			ok = in == (t.Op == store.OpEq)
+		case store.OpMatch, store.OpNotMatch:
+			s, isString := v.(string)
+			in := isString && slices.ContainsFunc(t.Values, func(p any) bool { ps, _ := p.(string); return store.MatchWildcard(ps, s) })
+			ok = isString && in == (t.Op == store.OpMatch)
 		default:
 			c, comparable := compare(v, t.Values[0])
 			switch t.Op {

@@ -34,11 +34,13 @@ func openSQLite(t *testing.T) *sqlite.Store {
 }
 
 // corpus returns varied findings, with a few whose strings carry NUL, invalid
-// UTF-8 and SQL metacharacters, so that the stores' text normalisation is
-// exercised too.
+// UTF-8, SQL metacharacters (LIKE's and GLOB's too), letter case and
+// multi-byte characters, so that the stores' text normalisation and wildcard
+// translations are exercised too.
 func corpus(t *testing.T) []finding.Finding {
 	fs := storetest.Corpus(t, 600, 7)
-	nasty := []string{"it's", `"q"`, "a\x00b", "bad\xffbyte", "%_", "x'; DROP TABLE findings; --"}
+	nasty := []string{"it's", `"q"`, "a\x00b", "bad\xffbyte", "%_", "x'; DROP TABLE findings; --",
+		"a[b]c", "what?", `back\slash`, "*star*", "日本語", "ÜPPER", "upper", "100%", "snake_case"}
 	for i := 0; i < len(fs); i += 37 {
 		n := nasty[(i/37)%len(nasty)]
 		if d := fs[i].Resource.InstanceDetails; d != nil {
@@ -102,6 +104,16 @@ func randomCriteria(r *rand.Rand, vals map[string][]string) store.Criteria {
 		}
 		var cond store.Condition
 		switch op := r.IntN(6); {
+		case kind == store.KindString && op >= 3:
+			pats := []string{randomPattern(r, pick())}
+			for len(pats) < store.MaxPatterns && r.IntN(3) == 0 {
+				pats = append(pats, randomPattern(r, pick()))
+			}
+			if op%2 == 0 {
+				cond.Matches = pats
+			} else {
+				cond.NotMatches = pats
+			}
 		case op < 2 || kind == store.KindString || kind == store.KindBool:
 			list := []string{pick()}
 			for r.IntN(3) == 0 {
@@ -132,6 +144,43 @@ func randomCriteria(r *rand.Rand, vals map[string][]string) store.Criteria {
 		c.Criterion[attr] = cond
 	}
 	return c
+}
+
+// randomPattern derives a wildcard pattern from a value: the value itself, a
+// prefix, suffix or middle of it between stars, its letters' case flipped (the
+// stores must not fold case), or a pattern of SQL metacharacters.
+func randomPattern(r *rand.Rand, v string) string {
+	runes := []rune(v)
+	cut := func() int { return r.IntN(len(runes) + 1) }
+	switch r.IntN(9) {
+	case 0:
+		return "*"
+	case 1:
+		return []string{"%", "_", "*%*", "*_*", "*[*", `*\*`, "*?*", "[*", "*]", "**", "*日本*", "*Ü*"}[r.IntN(12)]
+	case 2:
+		return string(runes[:cut()]) + "*"
+	case 3:
+		return "*" + string(runes[cut():])
+	case 4:
+		i := cut()
+		j := i + r.IntN(len(runes)-i+1)
+		return "*" + string(runes[i:j]) + "*"
+	case 5:
+		i := cut()
+		return string(runes[:i]) + "*" + string(runes[i:])
+	case 6:
+		flip := strings.Map(func(c rune) rune {
+			if u := strings.ToUpper(string(c)); u != string(c) {
+				return []rune(u)[0]
+			}
+			return []rune(strings.ToLower(string(c)))[0]
+		}, v)
+		return string([]rune(flip)[:min(len([]rune(flip)), 1+cut())]) + "*"
+	}
+	if v == "" {
+		return "*"
+	}
+	return v
 }
 
 func listAll(t *testing.T, s store.Store, c store.Criteria) []string {
@@ -169,7 +218,7 @@ func agree(t *testing.T, s store.Store) {
 	}
 	vals := values(stored)
 	r := rand.New(rand.NewPCG(1, 2))
-	nonEmpty := 0
+	nonEmpty, patterned := 0, 0
 	for i := range 400 {
 		c := randomCriteria(r, vals)
 		terms, err := c.Terms()
@@ -189,10 +238,13 @@ func agree(t *testing.T, s store.Store) {
 		}
 		if len(want) > 0 && len(want) < len(stored) {
 			nonEmpty++
+			if len(c.PatternAttributes()) > 0 {
+				patterned++
+			}
 		}
 	}
-	if nonEmpty < 100 {
-		t.Errorf("only %d of 400 generated criteria selected a proper subset: the generator tests little", nonEmpty)
+	if nonEmpty < 100 || patterned < 50 {
+		t.Errorf("only %d of 400 generated criteria (%d with patterns) selected a proper subset: the generator tests little", nonEmpty, patterned)
 	}
 }
 
@@ -204,7 +256,8 @@ func head(ids []string) []string {
 }
 
 // TestMatchAgreesWithSQL: the in-memory matcher and both SQL stores select
-// the same findings for 400 generated criteria over a varied corpus.
+// the same findings for 400 generated criteria over a varied corpus, Equals,
+// NotEquals, the range operators and the Matches and NotMatches wildcards.
 func TestMatchAgreesWithSQL(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { agree(t, openSQLite(t)) })
 	t.Run("postgres", func(t *testing.T) {

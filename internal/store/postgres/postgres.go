@@ -544,7 +544,7 @@ func (s *Store) Get(ctx context.Context, ids []string) ([]finding.Finding, error
 
 // List implements store.Store.
 func (s *Store) List(ctx context.Context, c store.Criteria, srt store.Sort, token store.PageToken, limit int) (store.Page, error) {
-	q, err := sqlstore.NewListQuery(s.tokens, c, srt, token, limit)
+	q, err := sqlstore.NewListQuery(sqlstore.PostgreSQL, s.tokens, c, srt, token, limit)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("list findings: %w", err)
 	}
@@ -619,7 +619,7 @@ func (s *Store) updateIDs(ctx context.Context, ids []string, set string, vals ..
 
 // Statistics implements store.Store.
 func (s *Store) Statistics(ctx context.Context, q store.StatisticsQuery) ([]store.Group, error) {
-	sq, err := sqlstore.NewStatsQuery(q)
+	sq, err := sqlstore.NewStatsQuery(sqlstore.PostgreSQL, q)
 	if err != nil {
 		return nil, fmt.Errorf("finding statistics: %w", err)
 	}

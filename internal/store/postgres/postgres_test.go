@@ -48,6 +48,7 @@ func TestPostgres(t *testing.T) {
 	t.Run("ConcurrentOpen", testConcurrentOpen)
 	t.Run("SchemaTooNew", testSchemaTooNew)
 	t.Run("OpenErrors", testOpenErrors)
+	t.Run("LikePattern", testLikePattern)
 }
 
 // testMigrations migrates from every earlier schema version, with data written

@@ -14,7 +14,7 @@ import (
 // queryPlan returns SQLite's plan for a List, one step per line.
 func queryPlan(t testing.TB, s *Store, c store.Criteria, srt store.Sort, token store.PageToken) string {
 	t.Helper()
-	q, err := sqlstore.NewListQuery(s.tokens, c, srt, token, 50)
+	q, err := sqlstore.NewListQuery(sqlstore.SQLite, s.tokens, c, srt, token, 50)
 	if err != nil {
 		t.Fatal(err)
 	}

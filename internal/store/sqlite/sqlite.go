@@ -13,6 +13,17 @@
 // dies; a power cut can lose the last ones, never corrupt the file. Set
 // Synchronous to FULL when that matters more than write speed.
 //
+// An upsert writes a batch in one transaction. A finding the store wrote
+// recently is merged into its cached copy (sqlstore.Cache) without reading its
+// row: the UPDATE names the row by rowid and the revision the copy was written
+// at, and a row that changed since (another process, the user's archive or
+// feedback — which give the row a new revision too —, retention) is read and
+// merged again within the transaction. A repeat that changes only the
+// occurrence columns writes only those (sqlstore.RepeatColumns). The batch is
+// merged and JSON-encoded on the other cores while the writer writes the rows
+// already encoded (sqlstore.Pipeline). See docs/benchmarks.md, "Findings
+// store", for what each costs.
+//
 // Schema changes are numbered SQL files in migrations/, applied at Open in one
 // transaction; see package store for the tables and indexes.
 package sqlite
@@ -70,7 +81,10 @@ type Store struct {
 	tokens *sqlstore.Tokens
 	cache  *sqlstore.Cache
 
-	insert, update *sql.Stmt // prepared on the writer
+	// Prepared on the writer: the insert of a new finding, the update of a
+	// stored one by rowid and revision, and the update of a repeat likewise
+	// (only sqlstore.RepeatColumns, so SQLite leaves the other indexes alone).
+	insert, update, repeat *sql.Stmt
 
 	// ckpt copies the WAL back into the database file in the background, so
 	// that writers do not pay for it (see checkpoints).
@@ -142,7 +156,11 @@ func open(ctx context.Context, cfg Config, target int) (_ *Store, err error) {
 		"_pragma=busy_timeout("+busy+")",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous("+strings.ToUpper(cfg.Synchronous)+")",
-		"_pragma=cache_size(-32768)", // KiB: 32 MiB for the writer's index pages
+		// KiB: 64 MiB for the pages upserts touch. A repeat reads and rewrites
+		// its row and four index entries; pages missing here are read back
+		// from the WAL or the file, which was about 7% of an upsert's time
+		// with 32 MiB in BenchmarkUpsert.
+		"_pragma=cache_size(-65536)",
 		"_pragma=temp_store(MEMORY)",
 		"_pragma=analysis_limit(1000)", // bounds PRAGMA optimize's ANALYZE on big tables
 		// The background checkpointer keeps the WAL short; the writer checkpoints
@@ -232,6 +250,10 @@ func (s *Store) prepare(ctx context.Context) error {
 	for _, c := range sqlstore.Columns[1:] {
 		set = append(set, c+" = ?")
 	}
+	repeatSet := make([]string, 0, len(sqlstore.RepeatColumns))
+	for _, c := range sqlstore.RepeatColumns {
+		repeatSet = append(repeatSet, c+" = ?")
+	}
 	if sqlstore.Columns[0] != "id" {
 		return errors.New("findings columns must start with id")
 	}
@@ -239,9 +261,16 @@ func (s *Store) prepare(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("prepare insert: %w", err)
 	}
-	s.update, err = s.w.PrepareContext(ctx, "UPDATE findings SET "+strings.Join(set, ", ")+" WHERE id = ?")
+	// By rowid, cached or read under the same write lock, and revision: one
+	// b-tree search fewer than through the id index, and no write over a row
+	// that changed since it was cached (see upsert).
+	s.update, err = s.w.PrepareContext(ctx, "UPDATE findings SET "+strings.Join(set, ", ")+" WHERE rowid = ? AND rev = ?")
 	if err != nil {
 		return fmt.Errorf("prepare update: %w", err)
+	}
+	s.repeat, err = s.w.PrepareContext(ctx, "UPDATE findings SET "+strings.Join(repeatSet, ", ")+" WHERE rowid = ? AND rev = ?")
+	if err != nil {
+		return fmt.Errorf("prepare repeat update: %w", err)
 	}
 	return s.loadTokenKey(ctx)
 }
@@ -330,26 +359,83 @@ func (s *Store) upsert(ctx context.Context, findings []finding.Finding, now find
 			return store.UpsertResult{}, err
 		}
 	}
+	// A finding in the cache is merged into the cached copy without reading
+	// its row: the write checks that the row is still at the cached revision
+	// (every write of a row, the user's archive and feedback included, gives
+	// it a new one). The others are read, under the write lock.
 	stored := make(map[string]*finding.Finding, b.Len())
-	for _, ids := range sqlstore.Chunks(b.IDs, idChunk) {
-		if err := s.readForMerge(ctx, tx, ids, stored); err != nil {
+	at := make(map[string]rowAt, b.Len())
+	var unknown []string
+	for _, id := range b.IDs {
+		if f, rev, rowid, ok := s.cache.Latest(id); ok && rowid != 0 {
+			stored[id], at[id] = &f, rowAt{rowid, rev}
+		} else {
+			unknown = append(unknown, id)
+		}
+	}
+	for _, ids := range sqlstore.Chunks(unknown, idChunk) {
+		if err := s.readForMerge(ctx, tx, ids, stored, at); err != nil {
 			return store.UpsertResult{}, err
 		}
 	}
-	ws, err := b.Plan(stored, now, b.IDs)
-	if err != nil {
-		return store.UpsertResult{}, err
-	}
-	insert, update := tx.StmtContext(ctx, s.insert), tx.StmtContext(ctx, s.update)
-	for i := range ws {
-		var err error
-		if vals := ws[i].Row.Values(); ws[i].Insert {
-			_, err = insert.ExecContext(ctx, vals...)
-		} else {
-			_, err = update.ExecContext(ctx, append(vals[1:], vals[0])...) // id last, for WHERE
-		}
+	// The findings are merged and encoded on the other cores while this one
+	// writes the rows already planned.
+	p := b.Pipeline(stored, now, b.IDs)
+	defer p.Stop()
+	// The row statements run without ctx's cancel: the driver watches a
+	// cancellable context with a goroutine per statement, a good part of a
+	// row's cost. The loop checks ctx itself between rows instead, and the
+	// transaction (begun with ctx) still rolls back when ctx ends.
+	rowCtx := context.WithoutCancel(ctx)
+	w := rowWriter{ctx: ctx, rowCtx: rowCtx, insert: tx.StmtContext(rowCtx, s.insert), update: tx.StmtContext(rowCtx, s.update),
+		repeat: tx.StmtContext(rowCtx, s.repeat)}
+	var stale []string // cached findings whose row changed since
+	for {
+		wr, ok, err := p.Next()
 		if err != nil {
-			return store.UpsertResult{}, fmt.Errorf("finding %s: %w", ws[i].Row.ID, err)
+			return store.UpsertResult{}, err
+		}
+		if !ok {
+			break
+		}
+		written, err := w.write(wr, at[wr.Row.ID])
+		if err != nil {
+			return store.UpsertResult{}, err
+		}
+		if !written {
+			stale = append(stale, wr.Row.ID)
+		}
+	}
+	ws := p.Writes()
+	if len(stale) > 0 {
+		// Written meanwhile by another process, archived by the user, or
+		// deleted: read these rows and merge again.
+		for _, id := range stale {
+			delete(stored, id)
+			delete(at, id)
+		}
+		for _, ids := range sqlstore.Chunks(stale, idChunk) {
+			if err := s.readForMerge(ctx, tx, ids, stored, at); err != nil {
+				return store.UpsertResult{}, err
+			}
+		}
+		again, err := b.Plan(stored, now, stale)
+		if err != nil {
+			return store.UpsertResult{}, err
+		}
+		pos := make(map[string]int, len(ws))
+		for i := range ws {
+			pos[ws[i].Row.ID] = i
+		}
+		for i := range again {
+			written, err := w.write(&again[i], at[again[i].Row.ID])
+			if err != nil {
+				return store.UpsertResult{}, err
+			}
+			if !written {
+				return store.UpsertResult{}, fmt.Errorf("finding %s: row changed under the write lock", again[i].Row.ID)
+			}
+			ws[pos[again[i].Row.ID]] = again[i]
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -358,12 +444,57 @@ func (s *Store) upsert(ctx context.Context, findings []finding.Finding, now find
 	return b.Committed(ws, s.cache), nil
 }
 
+// rowAt is where a stored finding is: its row and the revision it was read
+// (or cached) at.
+type rowAt struct{ rowid, rev int64 }
+
+// rowWriter writes the rows of an upsert.
+type rowWriter struct {
+	ctx, rowCtx            context.Context
+	insert, update, repeat *sql.Stmt
+}
+
+// write writes w (setting its RowID) and reports whether it did: an update
+// writes only a row still at the revision it was read at.
+func (rw *rowWriter) write(w *sqlstore.Write, at rowAt) (bool, error) {
+	if err := rw.ctx.Err(); err != nil {
+		return false, err
+	}
+	var res sql.Result
+	var err error
+	switch {
+	case w.Insert:
+		res, err = rw.insert.ExecContext(rw.rowCtx, w.Row.Values()...)
+	case w.Repeat:
+		res, err = rw.repeat.ExecContext(rw.rowCtx, append(w.Row.RepeatValues(), at.rowid, at.rev)...)
+	default:
+		res, err = rw.update.ExecContext(rw.rowCtx, append(w.Row.Values()[1:], at.rowid, at.rev)...)
+	}
+	if err == nil && w.Insert {
+		w.RowID, err = res.LastInsertId()
+	} else if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			return false, nil
+		}
+		w.RowID = at.rowid
+	}
+	if err != nil {
+		if rw.ctx.Err() != nil { // the transaction ended with ctx
+			return false, fmt.Errorf("finding %s: %w", w.Row.ID, rw.ctx.Err())
+		}
+		return false, fmt.Errorf("finding %s: %w", w.Row.ID, err)
+	}
+	return true, nil
+}
+
 // readForMerge reads the stored findings with the given IDs (at most idChunk)
-// into stored: the row's revision and user columns first, and the JSON only of
-// the findings the cache does not hold at that revision.
-func (s *Store) readForMerge(ctx context.Context, tx *sql.Tx, ids []string, stored map[string]*finding.Finding) error {
+// into stored, and where their rows are into at: the row's rowid, revision and
+// user columns first, and the JSON only of the findings the cache does not
+// hold at that revision.
+func (s *Store) readForMerge(ctx context.Context, tx *sql.Tx, ids []string, stored map[string]*finding.Finding, at map[string]rowAt) error {
 	var args sqlstore.Args
-	rows, err := tx.QueryContext(ctx, "SELECT id, rev, archived, user_feedback FROM findings WHERE id IN ("+sqlstore.InList(&args, ids)+")", args.List...)
+	rows, err := tx.QueryContext(ctx, "SELECT id, rowid, rev, archived, user_feedback FROM findings WHERE id IN ("+sqlstore.InList(&args, ids)+")", args.List...)
 	if err != nil {
 		return err
 	}
@@ -371,11 +502,12 @@ func (s *Store) readForMerge(ctx context.Context, tx *sql.Tx, ids []string, stor
 	var misses []string
 	for rows.Next() {
 		var id, fb string
-		var rev int64
+		var rowid, rev int64
 		var archived bool
-		if err := rows.Scan(&id, &rev, &archived, &fb); err != nil {
+		if err := rows.Scan(&id, &rowid, &rev, &archived, &fb); err != nil {
 			return err
 		}
+		at[id] = rowAt{rowid, rev}
 		if f, ok := s.cache.Get(id, rev); ok {
 			f.Service.Archived, f.Service.UserFeedback = archived, fb
 			stored[id] = &f
@@ -475,7 +607,7 @@ func (s *Store) Get(ctx context.Context, ids []string) ([]finding.Finding, error
 
 // List implements store.Store.
 func (s *Store) List(ctx context.Context, c store.Criteria, srt store.Sort, token store.PageToken, limit int) (store.Page, error) {
-	q, err := sqlstore.NewListQuery(s.tokens, c, srt, token, limit)
+	q, err := sqlstore.NewListQuery(sqlstore.SQLite, s.tokens, c, srt, token, limit)
 	if err != nil {
 		return store.Page{}, fmt.Errorf("list findings: %w", err)
 	}
@@ -506,7 +638,7 @@ func (s *Store) List(ctx context.Context, c store.Criteria, srt store.Sort, toke
 
 // Archive implements store.Store.
 func (s *Store) Archive(ctx context.Context, ids []string) (int, error) {
-	n, err := s.updateIDs(ctx, ids, "archived = $1", true)
+	n, err := s.updateIDs(ctx, ids, "archived = $1, rev = $2", true, sqlstore.NewRev())
 	if err != nil {
 		return n, fmt.Errorf("archive findings: %w", err)
 	}
@@ -515,7 +647,7 @@ func (s *Store) Archive(ctx context.Context, ids []string) (int, error) {
 
 // Unarchive implements store.Store.
 func (s *Store) Unarchive(ctx context.Context, ids []string) (int, error) {
-	n, err := s.updateIDs(ctx, ids, "archived = $1", false)
+	n, err := s.updateIDs(ctx, ids, "archived = $1, rev = $2", false, sqlstore.NewRev())
 	if err != nil {
 		return n, fmt.Errorf("unarchive findings: %w", err)
 	}
@@ -527,7 +659,7 @@ func (s *Store) Feedback(ctx context.Context, ids []string, fb store.Feedback, c
 	if !fb.Valid() {
 		return 0, fmt.Errorf("update findings feedback: %w: feedback %q (want USEFUL or NOT_USEFUL)", store.ErrInvalid, fb)
 	}
-	n, err := s.updateIDs(ctx, ids, "user_feedback = $1, feedback_comments = $2", string(fb), store.Text(comments))
+	n, err := s.updateIDs(ctx, ids, "user_feedback = $1, feedback_comments = $2, rev = $3", string(fb), store.Text(comments), sqlstore.NewRev())
 	if err != nil {
 		return n, fmt.Errorf("update findings feedback: %w", err)
 	}
@@ -535,7 +667,9 @@ func (s *Store) Feedback(ctx context.Context, ids []string, fb store.Feedback, c
 }
 
 // updateIDs runs "UPDATE findings SET set WHERE id IN ids" in one transaction;
-// set uses the parameters vals ($1, $2, …).
+// set uses the parameters vals ($1, $2, …). Every caller gives the rows a new
+// revision too: an upsert merges into its cached copy of a finding only while
+// the row keeps the revision that copy was written with.
 func (s *Store) updateIDs(ctx context.Context, ids []string, set string, vals ...any) (int, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -563,7 +697,7 @@ func (s *Store) updateIDs(ctx context.Context, ids []string, set string, vals ..
 
 // Statistics implements store.Store.
 func (s *Store) Statistics(ctx context.Context, q store.StatisticsQuery) ([]store.Group, error) {
-	sq, err := sqlstore.NewStatsQuery(q)
+	sq, err := sqlstore.NewStatsQuery(sqlstore.SQLite, q)
 	if err != nil {
 		return nil, fmt.Errorf("finding statistics: %w", err)
 	}
@@ -660,7 +794,7 @@ func (s *Store) closeAll() error {
 		s.stopCkpt = nil
 	}
 	var errs []error
-	for _, st := range []*sql.Stmt{s.insert, s.update} {
+	for _, st := range []*sql.Stmt{s.insert, s.update, s.repeat} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -213,7 +213,8 @@ func BenchList(b *testing.B, s store.Store) {
 			}
 		}
 	})
-	// Statistics of the last day, and of everything (a full index scan).
+	// Statistics of the last day, of everything (a full index scan), and of a
+	// filter's wildcards.
 	for _, q := range []struct {
 		name string
 		q    store.StatisticsQuery
@@ -223,6 +224,10 @@ func BenchList(b *testing.B, s store.Store) {
 		{"statistics/type-last-day", store.StatisticsQuery{GroupBy: store.GroupByType,
 			Criteria: store.Criteria{Criterion: map[string]store.Condition{"updatedAt": {Gte: ptr(int64(Base) + 89*24*3600*1000)}}}}},
 		{"statistics/severity-all", store.StatisticsQuery{GroupBy: store.GroupBySeverity}},
+		// What creating a suppression rule with wildcards costs: its preview
+		// count (suppress.Preview) over every stored finding.
+		{"statistics/preview-type-matches", store.StatisticsQuery{GroupBy: store.GroupBySeverity,
+			Criteria: store.Criteria{Criterion: map[string]store.Condition{"type": {Matches: []string{"Recon:*", "*BruteForce"}}}}}},
 	} {
 		b.Run(q.name, func(b *testing.B) {
 			for b.Loop() {

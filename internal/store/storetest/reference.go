@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -42,6 +43,18 @@ func compareAny(a, b any) int {
 	panic("storetest: cannot compare")
 }
 
+// wildcardRegexp is a Matches pattern as a regular expression, the
+// reference's own reading of GuardDuty's wildcards (store.MatchWildcard is
+// another): '*' any run of characters, the rest literal; anchored at both
+// ends.
+func wildcardRegexp(pattern string) *regexp.Regexp {
+	parts := strings.Split(pattern, "*")
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	return regexp.MustCompile(`(?s)\A` + strings.Join(parts, ".*") + `\z`)
+}
+
 // matches reports whether f satisfies c.
 func matches(f *finding.Finding, c store.Criteria) bool {
 	terms, err := c.Terms()
@@ -63,6 +76,9 @@ func matches(f *finding.Finding, c store.Criteria) bool {
 			ok = compareAny(v, t.Values[0]) < 0
 		case store.OpLte:
 			ok = compareAny(v, t.Values[0]) <= 0
+		case store.OpMatch, store.OpNotMatch:
+			in := slices.ContainsFunc(t.Values, func(p any) bool { return wildcardRegexp(p.(string)).MatchString(v.(string)) })
+			ok = in == (t.Op == store.OpMatch)
 		}
 		if !ok {
 			return false

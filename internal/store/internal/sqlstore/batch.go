@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vigil-dev/vigil/internal/finding"
 	"github.com/vigil-dev/vigil/internal/store"
@@ -90,11 +91,15 @@ func (b *Batch) Apply(id string, stored *finding.Finding, now finding.Time) (sto
 	return ch, nil
 }
 
-// Write is a row an upsert writes: the change, its row, and whether it is new.
+// Write is a row an upsert writes: the change, its row, whether it is new,
+// and, for an update, whether only RepeatColumns change. RowID is the row's
+// rowid in a store that has them (SQLite), set by the store.
 type Write struct {
 	Change store.Change
 	Row    Row
 	Insert bool
+	Repeat bool
+	RowID  int64
 }
 
 // Plan computes the writes of the batch for ids (b.IDs, or some of them), in
@@ -106,16 +111,11 @@ func (b *Batch) Plan(stored map[string]*finding.Finding, now finding.Time, ids [
 	ws := make([]Write, len(ids))
 	plan := func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
-			old := stored[ids[i]]
-			ch, err := b.Apply(ids[i], old, now)
+			w, err := b.plan(ids[i], stored[ids[i]], now)
 			if err != nil {
 				return err
 			}
-			row, err := RowOf(&ch.Finding)
-			if err != nil {
-				return err
-			}
-			ws[i] = Write{Change: ch, Row: row, Insert: old == nil}
+			ws[i] = w
 		}
 		return nil
 	}
@@ -135,8 +135,103 @@ func (b *Batch) Plan(stored map[string]*finding.Finding, now finding.Time, ids [
 	return ws, nil
 }
 
+// plan computes the write of id folded into old (nil: a new finding).
+func (b *Batch) plan(id string, old *finding.Finding, now finding.Time) (Write, error) {
+	ch, err := b.Apply(id, old, now)
+	if err != nil {
+		return Write{}, err
+	}
+	row, err := RowOf(&ch.Finding)
+	if err != nil {
+		return Write{}, err
+	}
+	w := Write{Change: ch, Row: row, Insert: old == nil}
+	if old != nil {
+		// The stored finding's columns are the stored row's: the row was
+		// written from it (or it was decoded from the row's JSON, with the
+		// row's user columns), and nothing else writes them.
+		oldRow := columnsOf(old)
+		w.Repeat = row.sameBut(&oldRow)
+	}
+	return w, nil
+}
+
 // planChunk is the least number of findings worth a goroutine of their own.
 const planChunk = 64
+
+// Pipeline plans a batch alongside the caller, who writes the rows as they
+// come: while the database writes row i on one core, the findings after it
+// are merged and encoded on the others, instead of all of them first. Next
+// returns the writes in order; the planners work ahead in chunks of
+// pipeChunk, on GOMAXPROCS-1 goroutines (one on a single core), and stop
+// early when Stop is called. A Pipeline is used by one goroutine.
+type Pipeline struct {
+	ws     []Write
+	errs   []error         // per chunk
+	done   []chan struct{} // closed when a chunk is planned
+	next   atomic.Int64    // the next chunk to plan
+	stop   atomic.Bool
+	cursor int // the next write Next returns
+}
+
+// pipeChunk is the number of findings a planner takes at a time: small, so
+// that writing starts soon after the call.
+const pipeChunk = 16
+
+// Pipeline starts planning the writes of ids (see Plan).
+func (b *Batch) Pipeline(stored map[string]*finding.Finding, now finding.Time, ids []string) *Pipeline {
+	n := (len(ids) + pipeChunk - 1) / pipeChunk
+	p := &Pipeline{ws: make([]Write, len(ids)), errs: make([]error, n), done: make([]chan struct{}, n)}
+	for k := range p.done {
+		p.done[k] = make(chan struct{})
+	}
+	work := func() {
+		for !p.stop.Load() {
+			k := int(p.next.Add(1) - 1)
+			if k >= n {
+				return
+			}
+			for i := k * pipeChunk; i < min((k+1)*pipeChunk, len(ids)); i++ {
+				w, err := b.plan(ids[i], stored[ids[i]], now)
+				if err != nil {
+					p.errs[k] = err
+					break
+				}
+				p.ws[i] = w
+			}
+			close(p.done[k])
+		}
+	}
+	for range max(1, min(runtime.GOMAXPROCS(0)-1, n)) {
+		go work()
+	}
+	return p
+}
+
+// Next returns the next write, waiting until it is planned, and false after
+// the last one or after an error.
+func (p *Pipeline) Next() (*Write, bool, error) {
+	if p.cursor >= len(p.ws) {
+		return nil, false, nil
+	}
+	k := p.cursor / pipeChunk
+	<-p.done[k]
+	if err := p.errs[k]; err != nil {
+		return nil, false, err
+	}
+	w := &p.ws[p.cursor]
+	p.cursor++
+	return w, true, nil
+}
+
+// Writes returns all the writes; call it after Next returned false without
+// an error.
+func (p *Pipeline) Writes() []Write { return p.ws }
+
+// Stop makes the planners stop after their current chunk; the caller calls
+// it when it stops reading, so that an abandoned batch does not keep cores
+// busy.
+func (p *Pipeline) Stop() { p.stop.Store(true) }
 
 // Committed caches the written findings and returns the UpsertResult. Call it
 // after the transaction committed.
@@ -144,7 +239,7 @@ func (b *Batch) Committed(ws []Write, cache *Cache) store.UpsertResult {
 	changes := make(map[string]store.Change, len(ws))
 	for i := range ws {
 		w := &ws[i]
-		cache.Put(w.Row.ID, w.Row.Rev, w.Change.Finding, len(w.Row.Body))
+		cache.Put(w.Row.ID, w.Row.Rev, w.RowID, w.Change.Finding, len(w.Row.Body))
 		changes[w.Row.ID] = w.Change
 	}
 	return b.Result(changes)

@@ -18,7 +18,10 @@ import (
 // the revisions match. So a finding written meanwhile by another process or
 // node, or deleted and created again, is never merged from a stale copy, and the
 // cache needs no invalidation. The user's columns (archived, feedback) are
-// always taken from the row, never from the cache.
+// taken from the row, unless the store changes the revision when it writes
+// them too: then an entry at the row's revision is the whole row (the SQLite
+// store does, and checks the revision in the UPDATE itself instead of reading
+// it first; see Latest).
 //
 // The cache is bounded by an estimate of its memory (twice the JSON size of each
 // finding) and evicts the least recently used. A nil *Cache caches nothing.
@@ -30,10 +33,10 @@ type Cache struct {
 }
 
 type cacheEntry struct {
-	id   string
-	rev  int64
-	f    finding.Finding
-	cost int64
+	id         string
+	rev, rowid int64
+	f          finding.Finding
+	cost       int64
 }
 
 // NewCache returns a cache of about maxBytes, or nil (no cache) when maxBytes
@@ -70,9 +73,29 @@ func (c *Cache) Get(id string, rev int64) (finding.Finding, bool) {
 	return ce.f, true
 }
 
-// Put caches f as id at revision rev; size is the length of its JSON. Call it
-// only after the write of that revision committed.
-func (c *Cache) Put(id string, rev int64, f finding.Finding, size int) {
+// Latest returns the cached finding with id, its revision and the rowid of
+// its row (0 when the store has none), whatever the row's revision now: the
+// caller must check that the row is still at that revision, in the statement
+// that writes it. The finding is read-only, as from Get.
+func (c *Cache) Latest(id string) (f finding.Finding, rev, rowid int64, ok bool) {
+	if c == nil {
+		return finding.Finding{}, 0, 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.byID[id]
+	if e == nil {
+		return finding.Finding{}, 0, 0, false
+	}
+	ce := e.Value.(*cacheEntry)
+	c.lru.MoveToFront(e)
+	return ce.f, ce.rev, ce.rowid, true
+}
+
+// Put caches f as id at revision rev, in the row rowid (0: the store has no
+// rowids); size is the length of its JSON. Call it only after the write of
+// that revision committed.
+func (c *Cache) Put(id string, rev, rowid int64, f finding.Finding, size int) {
 	if c == nil {
 		return
 	}
@@ -82,10 +105,10 @@ func (c *Cache) Put(id string, rev int64, f finding.Finding, size int) {
 	if e := c.byID[id]; e != nil {
 		ce := e.Value.(*cacheEntry)
 		c.cur += cost - ce.cost
-		ce.rev, ce.f, ce.cost = rev, f, cost
+		ce.rev, ce.rowid, ce.f, ce.cost = rev, rowid, f, cost
 		c.lru.MoveToFront(e)
 	} else {
-		c.byID[id] = c.lru.PushFront(&cacheEntry{id: id, rev: rev, f: f, cost: cost})
+		c.byID[id] = c.lru.PushFront(&cacheEntry{id: id, rev: rev, rowid: rowid, f: f, cost: cost})
 		c.cur += cost
 	}
 	for c.cur > c.max && c.lru.Len() > 0 {

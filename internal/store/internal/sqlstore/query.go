@@ -20,18 +20,18 @@ func (a *Args) Add(v any) string {
 	return "$" + strconv.Itoa(len(a.List))
 }
 
-// Where returns the SQL condition of c ("1 = 1" when c is empty) with its values
-// added to args, and the checked terms.
-func Where(c store.Criteria, args *Args) (string, []store.Term, error) {
+// Where returns the SQL condition of c in dialect d ("1 = 1" when c is empty)
+// with its values added to args, and the checked terms.
+func Where(d Dialect, c store.Criteria, args *Args) (string, []store.Term, error) {
 	terms, err := c.Terms()
 	if err != nil {
 		return "", nil, err
 	}
-	where, err := whereTerms(terms, args)
+	where, err := whereTerms(d, terms, args)
 	return where, terms, err
 }
 
-func whereTerms(terms []store.Term, args *Args) (string, error) {
+func whereTerms(d Dialect, terms []store.Term, args *Args) (string, error) {
 	if len(terms) == 0 {
 		return "1 = 1", nil
 	}
@@ -43,6 +43,10 @@ func whereTerms(terms []store.Term, args *Args) (string, error) {
 		col, ok := AttrColumn[t.Attribute]
 		if !ok { // store.Attributes and AttrColumn disagree: a bug, caught by a test
 			return "", fmt.Errorf("attribute %q has no column", t.Attribute)
+		}
+		if t.Op == store.OpMatch || t.Op == store.OpNotMatch {
+			d.patternTerm(&b, col, t, args)
+			continue
 		}
 		b.WriteString(col)
 		switch t.Op {
@@ -99,8 +103,9 @@ type ListQuery struct {
 	qhash [8]byte
 }
 
-// NewListQuery translates a List. The query selects (id, sort column).
-func NewListQuery(tokens *Tokens, c store.Criteria, s store.Sort, token store.PageToken, limit int) (*ListQuery, error) {
+// NewListQuery translates a List into dialect d. The query selects (id, sort
+// column).
+func NewListQuery(d Dialect, tokens *Tokens, c store.Criteria, s store.Sort, token store.PageToken, limit int) (*ListQuery, error) {
 	limit, err := store.CheckLimit(limit)
 	if err != nil {
 		return nil, err
@@ -151,7 +156,7 @@ func NewListQuery(tokens *Tokens, c store.Criteria, s store.Sort, token store.Pa
 		}
 	}
 	if split < 0 {
-		where, err := whereTerms(terms, &args)
+		where, err := whereTerms(d, terms, &args)
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +168,7 @@ func NewListQuery(tokens *Tokens, c store.Criteria, s store.Sort, token store.Pa
 		return q, nil
 	}
 	t := terms[split]
-	rest, err := whereTerms(slices.Delete(slices.Clone(terms), split, split+1), &args)
+	rest, err := whereTerms(d, slices.Delete(slices.Clone(terms), split, split+1), &args)
 	if err != nil {
 		return nil, err
 	}
@@ -213,10 +218,10 @@ type Scanner interface{ Scan(dest ...any) error }
 
 const dayMillis = int64(24 * time.Hour / time.Millisecond)
 
-// NewStatsQuery translates a Statistics query.
-func NewStatsQuery(q store.StatisticsQuery) (*StatsQuery, error) {
+// NewStatsQuery translates a Statistics query into dialect d.
+func NewStatsQuery(d Dialect, q store.StatisticsQuery) (*StatsQuery, error) {
 	var args Args
-	where, _, err := Where(q.Criteria, &args)
+	where, _, err := Where(d, q.Criteria, &args)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func TestWhereIsParameterised(t *testing.T) {
 	evil := `x'); DROP TABLE findings; --`
 	gte := int64(7)
 	var args Args
-	sql, _, err := Where(store.Criteria{Criterion: map[string]store.Condition{
+	sql, _, err := Where(SQLite, store.Criteria{Criterion: map[string]store.Condition{
 		"type":                                {Eq: []string{evil, "b"}},
 		"resource.instanceDetails.instanceId": {Neq: []string{evil}},
 		"severity":                            {Gte: &gte},
@@ -128,7 +129,7 @@ func TestLoadMigrations(t *testing.T) {
 func TestCache(t *testing.T) {
 	c := NewCache(10_000)
 	f := finding.Finding{ID: "a", Title: "first"}
-	c.Put("a", 1, f, 1000)
+	c.Put("a", 1, 0, f, 1000)
 	if got, ok := c.Get("a", 1); !ok || got.Title != "first" {
 		t.Errorf("hit: %v %v", got, ok)
 	}
@@ -137,7 +138,7 @@ func TestCache(t *testing.T) {
 	}
 	// Bounded: 2*size+256 per entry.
 	for i := range 10 {
-		c.Put(string(rune('b'+i)), 1, f, 1000)
+		c.Put(string(rune('b'+i)), 1, 0, f, 1000)
 	}
 	if c.Len() != 4 {
 		t.Errorf("%d entries in a cache for 4", c.Len())
@@ -146,7 +147,7 @@ func TestCache(t *testing.T) {
 		t.Error("least recently used entry kept")
 	}
 	var none *Cache
-	none.Put("a", 1, f, 10)
+	none.Put("a", 1, 0, f, 10)
 	if _, ok := none.Get("a", 1); ok || none.Len() != 0 || NewCache(0) != nil {
 		t.Error("a nil cache cached")
 	}
@@ -171,5 +172,87 @@ func TestApplyDoesNotAlias(t *testing.T) {
 	}
 	if ev[:2][1].Raw != "" || stored.Evidence[0].Raw != "stored" || stored.Service.Count != 1 {
 		t.Error("Apply wrote into the stored finding's memory")
+	}
+}
+
+func TestPatternTranslation(t *testing.T) {
+	for _, tc := range []struct{ in, glob, like string }{
+		{"*", "*", "%"},
+		{"***", "*", "%"},
+		{"a*b**c", "a*b*c", "a%b%c"},
+		{"100%_done", "100%_done", `100\%\_done`},
+		{`C:\dir\*`, `C:\dir\*`, `C:\\dir\\%`},
+		{"what?[x]", "what[?][[]x]", "what?[x]"},
+		{"é*日本", "é*日本", "é%日本"},
+	} {
+		if got := GlobPattern(tc.in); got != tc.glob {
+			t.Errorf("GlobPattern(%q) = %q, want %q", tc.in, got, tc.glob)
+		}
+		if got := LikePattern(tc.in); got != tc.like {
+			t.Errorf("LikePattern(%q) = %q, want %q", tc.in, got, tc.like)
+		}
+	}
+}
+
+// Patterns are parameters too, in both dialects.
+func TestPatternsAreParameterised(t *testing.T) {
+	evil := `x' OR 1=1; --*`
+	c := store.Criteria{Criterion: map[string]store.Condition{
+		"type":                                {Matches: []string{evil, "b*"}},
+		"resource.instanceDetails.instanceId": {NotMatches: []string{"i-*"}},
+	}}
+	for _, tc := range []struct {
+		d    Dialect
+		want string
+		args []any
+	}{
+		{SQLite, "(instance_id NOT GLOB $1) AND (type GLOB $2 OR type GLOB $3)", []any{"i-*", "b*", `x' OR 1=1; --*`}},
+		{PostgreSQL, `(instance_id NOT LIKE $1 ESCAPE E'\\') AND (type LIKE $2 ESCAPE E'\\' OR type LIKE $3 ESCAPE E'\\')`, []any{"i-%", "b%", `x' OR 1=1; --%`}},
+	} {
+		var args Args
+		sql, _, err := Where(tc.d, c, &args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sql != tc.want || !slices.Equal(args.List, tc.args) {
+			t.Errorf("dialect %d: %s %q\nwant %s %q", tc.d, sql, args.List, tc.want, tc.args)
+		}
+	}
+}
+
+// A repeat writes only RepeatColumns, so every other column of Row must take
+// part in sameBut: a column added to Row and forgotten there would keep its
+// old value on a repeat.
+func TestRepeatColumns(t *testing.T) {
+	repeat := map[string]bool{"Archived": true, "Count": true, "UpdatedAt": true, "EventFirstSeen": true, "EventLastSeen": true, "Rev": true, "Body": true}
+	if len(repeat) != len(RepeatColumns) || len((&Row{}).RepeatValues()) != len(RepeatColumns) {
+		t.Fatalf("%d repeat fields, %d RepeatColumns, %d RepeatValues", len(repeat), len(RepeatColumns), len((&Row{}).RepeatValues()))
+	}
+	for _, c := range RepeatColumns {
+		if !slices.Contains(Columns, c) {
+			t.Errorf("repeat column %s is not a column", c)
+		}
+	}
+	var base Row
+	rt := reflect.TypeFor[Row]()
+	for i := range rt.NumField() {
+		r := base
+		v := reflect.ValueOf(&r).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString("changed")
+		case reflect.Int64:
+			v.SetInt(42)
+		case reflect.Float64:
+			v.SetFloat(4.2)
+		case reflect.Bool:
+			v.SetBool(true)
+		default:
+			t.Fatalf("field %s of kind %s: extend this test", rt.Field(i).Name, v.Kind())
+		}
+		name := rt.Field(i).Name
+		if got := base.sameBut(&r); got != repeat[name] {
+			t.Errorf("a change of %s: sameBut %v, want %v", name, got, repeat[name])
+		}
 	}
 }
