@@ -12,6 +12,8 @@
 //	ops        /metrics, /healthz, /readyz (and the blocklists)
 //	retention  deletes findings past their age
 //	suppress   the suppression rules (loaded before anything is stored)
+//	lists      the threat and trusted lists kept in the store, loaded before
+//	           detection starts and swapped into it when the API changes them
 //	notify     alerts from the outbox
 //	export:*   continuous exports from the outbox
 //	respond    decisions and their targets
@@ -196,8 +198,15 @@ func (a *App) build(st Store) ([]named, error) {
 	if err != nil {
 		return nil, err
 	}
-	intelSet := det.Intel()
 	a.log.Info("detection loaded", "rules", len(det.Rules.Rules), "lists", len(det.Lists), "inventory", det.Inventory != nil)
+	// The lists of files, then those kept in the store, which the API changes
+	// while serve runs: detection and the responder follow them (lists.go).
+	limits := api.DefaultConfig().Limits
+	if cfg.API != nil {
+		limits = cfg.API.Limits
+	}
+	lists := newListsReloader(st, det.Lists, limits, a.log.With("component", "lists"), a.reg)
+	intelSet := lists.Set()
 
 	ret, err := retention.New(cfg.Store.Retention, retention.Deps{Store: st, Log: a.log.With("component", "retention")})
 	if err != nil {
@@ -253,12 +262,8 @@ func (a *App) build(st Store) ([]named, error) {
 	var apiSrv *api.Server
 	if cfg.API != nil {
 		apiSrv, err = api.New(*cfg.API, api.Deps{Store: st, Suppress: sup, Logger: a.log.With("component", "api"),
-			OnListsChanged: func() {
-				// The engine's lists are fixed at start: see the package
-				// documentation of docs/serve.md ("Lists").
-				a.log.Warn("threat or trusted lists changed through the API; detection uses them after a restart")
-			},
-			OnFindings: func(res store.UpsertResult) { publish(context.Background(), res) }})
+			OnListsChanged: lists.Changed,
+			OnFindings:     func(res store.UpsertResult) { publish(context.Background(), res) }})
 		if err != nil {
 			return nil, err
 		}
@@ -280,6 +285,7 @@ func (a *App) build(st Store) ([]named, error) {
 	comps = append(comps, named{name: "ops", c: ComponentFunc(func(ctx context.Context) error { return a.serveOps(ctx, resp) })})
 	comps = append(comps, named{name: "retention", c: ret})
 	comps = append(comps, named{name: "suppress", c: sup, before: sup.Reload})
+	comps = append(comps, named{name: "lists", c: lists, before: lists.reload})
 	comps = append(comps, named{name: "notify", c: disp})
 	for i, e := range exporters {
 		comps = append(comps, named{name: "export:" + cfg.Exports[i].Name, c: e})

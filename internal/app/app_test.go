@@ -257,7 +257,7 @@ func TestServe(t *testing.T) {
 			order = append(order, verb+":"+strings.Fields(line[i+len("component="):])[0])
 		}
 	}
-	want := "start:ops start:retention start:suppress start:notify start:pipeline stop:pipeline stop:notify stop:suppress stop:retention stop:ops"
+	want := "start:ops start:retention start:suppress start:lists start:notify start:pipeline stop:pipeline stop:notify stop:lists stop:suppress stop:retention stop:ops"
 	if got := strings.Join(order, " "); got != want {
 		t.Errorf("order:\n%s\nwant:\n%s", got, want)
 	}

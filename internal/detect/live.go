@@ -21,15 +21,24 @@ import (
 //     read before the barrier (see internal/pipeline);
 //   - a stream that has had no records for IdleAfter (wall time) no longer
 //     holds its kind's watermark back: a reader that finished its file must
-//     not stop time for the others;
+//     not stop time for the others. Idle says so at once; a caller that knows
+//     better than the wall clock which streams are done (vigil serve's
+//     pipeline: a slow stream with input in hand is not) sets IdleAfter
+//     beyond reach and calls Idle itself;
+//   - Barrier is the barrier of a commit: it applies the current watermarks
+//     to every shard in full (what is past them expires and closes now, not at
+//     the next advance step), then waits like Sync, and returns the
+//     watermarks applied. The live watermark of a kind never goes back, so
+//     everything the engine has closed is closed at or below them;
 //   - Watermarks, LimitWatermarks and AdvanceWatermarks let a restarted engine
 //     re-read committed input without closing more than the previous run had
-//     closed, then resume at the watermarks that run had reached.
+//     closed, then close exactly what that run had closed at its last
+//     Barrier, and resume from there.
 //
 // None of this changes what batch mode (scan) does: without Live, Tick, Sync
 // and AdvanceWatermarks return an error and clocks follow records only.
 
-var errNotLive = errors.New("detect: Tick, Sync and AdvanceWatermarks need Config.Live")
+var errNotLive = errors.New("detect: Tick, Sync, Barrier and the watermark controls need Config.Live")
 
 // Tick advances the clock of every stream by the wall time elapsed since its last
 // batch (a stream that keeps receiving records is not moved: its records are
@@ -119,10 +128,73 @@ func (e *Engine) Sync(ctx context.Context) error {
 	}
 }
 
+// Barrier applies the current watermark of every kind to every shard in full
+// — keys idle past it expire and their occurrences close now, where a data
+// batch or a Tick applies a watermark only once it has moved advanceStep —
+// and then returns like Sync: every batch accepted before it observed, every
+// occurrence raised handed to OnFinding. It returns the watermarks applied.
+// Since the live watermark never goes back, nothing the engine has closed
+// was closed above them: a commit that saves them with the occurrences
+// collected holds exactly what closed at or below them, which is what a
+// restart closes again (AdvanceWatermarks) and drops. Call it while no
+// Process or Tick runs, or the watermarks may have moved on meanwhile.
+func (e *Engine) Barrier(ctx context.Context) (map[record.Kind]int64, error) {
+	if !e.cfg.Live {
+		return nil, errNotLive
+	}
+	if !e.started.Load() || e.closed.Load() {
+		return nil, errors.New("detect: Barrier outside Start…Close")
+	}
+	wms := e.Watermarks()
+	if err := e.apply(ctx, wms); err != nil {
+		return nil, err
+	}
+	if err := e.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return wms, nil
+}
+
+// apply has every shard apply the given watermarks in full and waits until
+// each has.
+func (e *Engine) apply(ctx context.Context, wms map[record.Kind]int64) error {
+	var wg sync.WaitGroup
+	for _, k := range record.Kinds {
+		wm, ok := wms[k]
+		if !ok {
+			continue
+		}
+		for _, s := range e.shards {
+			sb := getShardBatch()
+			sb.tick, sb.kind, sb.wm, sb.sync = true, k, wm, &wg
+			wg.Add(1)
+			select {
+			case s.in <- sb:
+			case <-ctx.Done():
+				wg.Done()
+				putShardBatch(sb)
+				wg.Wait()
+				return ctx.Err()
+			case <-e.ctx.Done():
+				wg.Done()
+				putShardBatch(sb)
+				wg.Wait()
+				return context.Cause(e.ctx)
+			}
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
 // liveClockLocked is the clock a live kind's watermark follows: the earliest
 // clock among its streams that had records within IdleAfter, or, when every
-// stream is idle, the latest clock (nothing is on its way). The caller holds
-// e.mu.
+// stream is idle, the latest clock (nothing is on its way). It also raises the
+// kind's floor to the watermark that clock gives (under the ceiling, if any),
+// so that the live watermark never goes back — a stream that starts a new
+// object earlier in event time, or wakes up behind the others, does not lower
+// it: what closed at a watermark stays closed, and Barrier's watermarks bound
+// everything closed. The caller holds e.mu.
 func (e *Engine) liveClockLocked(kind record.Kind) int64 {
 	now := time.Now()
 	active, latest, found := int64(1<<62-1), int64(-1<<62), false
@@ -135,13 +207,21 @@ func (e *Engine) liveClockLocked(kind record.Kind) int64 {
 			active, found = min(active, o.clock), true
 		}
 	}
+	clock := int64(1<<62 - 1)
 	switch {
 	case found:
-		return active
+		clock = active
 	case latest > -1<<62:
-		return latest
+		clock = latest
+	default:
+		return clock // no stream of the kind: no watermark to keep
 	}
-	return 1<<62 - 1
+	wm := clock - e.cfg.Lateness.Milliseconds()
+	if e.hasCeiling {
+		wm = min(wm, e.ceiling[kind])
+	}
+	e.floor[kind] = max(e.floor[kind], wm)
+	return clock
 }
 
 // LimitWatermarks holds the watermark of each kind at or below the given value
@@ -182,24 +262,50 @@ func (e *Engine) Watermarks() map[record.Kind]int64 {
 	return out
 }
 
-// AdvanceWatermarks lifts any LimitWatermarks, raises the watermark of each
-// kind to at least the given value from now on (it never goes below it
-// again), and lets the shards expire what is past it. A restarted engine calls it with the watermarks the previous
-// run had committed, after re-reading the input its state needs, so that what
-// closed before the restart closes again.
+// AdvanceWatermarks raises the watermark of each kind to at least the given
+// value from now on (it never goes below it again), has every shard apply the
+// resulting watermarks in full — with any LimitWatermarks still in force, so a
+// kind limited to the same value is applied exactly at it — and then lifts the
+// limit. A restarted engine calls it with the watermarks the previous run's
+// last commit saved (Barrier), after re-reading the input its state needs, so
+// that what closed before the restart closes again, and nothing more; a Sync
+// then collects those occurrences.
 func (e *Engine) AdvanceWatermarks(wms map[record.Kind]int64) error {
 	if !e.cfg.Live {
 		return errNotLive
 	}
+	if !e.started.Load() || e.closed.Load() {
+		return errors.New("detect: AdvanceWatermarks outside Start…Close")
+	}
 	e.mu.Lock()
-	e.hasCeiling = false
 	for k, wm := range wms {
 		if k >= 1 && int(k) < len(e.floor) {
 			e.floor[k] = max(e.floor[k], wm)
 		}
 	}
 	e.mu.Unlock()
-	return e.Tick(time.Now())
+	err := e.apply(context.Background(), e.Watermarks())
+	e.mu.Lock()
+	e.hasCeiling = false
+	e.mu.Unlock()
+	return err
+}
+
+// Idle takes the stream src as idle from now on, as if it had had no records
+// for IdleAfter: it stops holding its kind's watermark back at once. Its
+// clock moves on with the wall clock from now (Tick), as an idle stream's
+// does, and its next batch makes it active again. A restarted pipeline calls
+// it for a stream whose replay is over: it has nothing more to give until new
+// input flows.
+func (e *Engine) Idle(src int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.clocks[src]
+	if c == nil || !e.cfg.Live {
+		return
+	}
+	c.seen = time.Now().Add(-e.cfg.IdleAfter)
+	c.base = c.clock - e.cfg.IdleAfter.Milliseconds()
 }
 
 // LiveStats are the counters of a running engine that are safe to read at any
@@ -227,7 +333,9 @@ func (s *shard) live(sb *shardBatch) {
 	wg := sb.sync
 	if sb.tick {
 		s.env.wm = sb.wm
-		if sb.wm-s.wm[sb.kind] >= advanceStep {
+		// A tick with a barrier (Barrier, AdvanceWatermarks) is applied in
+		// full; a plain one only once the watermark has moved a step.
+		if sb.wm-s.wm[sb.kind] >= advanceStep || wg != nil && sb.wm > s.wm[sb.kind] {
 			s.wm[sb.kind] = sb.wm
 			for _, di := range s.e.byKind[sb.kind] {
 				s.dets[di].advance(sb.wm)

@@ -45,6 +45,11 @@ func (c *liveCollector) types() map[finding.Type]int {
 
 func newLiveEngine(t *testing.T, c *liveCollector) *detect.Engine {
 	t.Helper()
+	return newLiveEngineShards(t, c, 2)
+}
+
+func newLiveEngineShards(t *testing.T, c *liveCollector, shards int) *detect.Engine {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "live.yaml"), []byte(liveRule), 0o600); err != nil {
 		t.Fatal(err)
@@ -54,7 +59,7 @@ func newLiveEngine(t *testing.T, c *liveCollector) *detect.Engine {
 		t.Fatal(err)
 	}
 	cfg := detect.DefaultConfig()
-	cfg.Live, cfg.Shards, cfg.Lateness = true, 2, time.Minute
+	cfg.Live, cfg.Shards, cfg.Lateness = true, shards, time.Minute
 	e, err := detect.New(cfg, detect.Deps{Rules: rules, OnFinding: c.add})
 	if err != nil {
 		t.Fatal(err)
@@ -183,5 +188,61 @@ func TestLiveHooksNeedLive(t *testing.T) {
 	}
 	if err := e.Tick(time.Now()); err == nil {
 		t.Error("Tick in batch mode: no error")
+	}
+}
+
+// TestLiveBarrier: Barrier applies the watermark in full — a port scan idle
+// past it closes now, though the watermark moved less than the step at which
+// batches apply it — and returns the watermark it applied; the live
+// watermark does not go back when a stream starts an object earlier in event
+// time; Idle makes a stream stop holding the watermark back at once.
+func TestLiveBarrier(t *testing.T) {
+	var c liveCollector
+	e := newLiveEngineShards(t, &c, 1) // lateness 1m; one shard sees every batch
+	e.Start(context.Background())
+	defer e.Close()
+	base := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	var lines []string
+	for p := range 200 {
+		lines = append(lines, flowLine(base.Add(time.Duration(p)*100*time.Millisecond), "10.0.0.5", "10.0.0.9", 1000+p, "REJECT"))
+	}
+	processFlows(t, e, 0, "scan", lines)
+	last := base.Add(19 * time.Second) // flow records have whole seconds
+	// The scan's key expires once the watermark is two windows (10m) past
+	// its last record: the stream's clock 11m past, less the minute of
+	// lateness. Get there in two steps, the second under the 10 s step.
+	at := last.Add(11*time.Minute - 5*time.Second)
+	processFlows(t, e, 0, "scan", []string{flowLine(at, "10.0.0.77", "10.0.0.78", 443, "ACCEPT")})
+	at = at.Add(8 * time.Second)
+	processFlows(t, e, 0, "scan", []string{flowLine(at, "10.0.0.77", "10.0.0.78", 443, "ACCEPT")})
+	if err := e.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.types()["Recon:EC2/Portscan"]; n != 0 {
+		t.Fatalf("the watermark moved less than a step, yet the scan closed before Barrier: %d", n)
+	}
+	wms, err := e.Barrier(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := at.Add(-time.Minute).UnixMilli(); wms[record.KindFlow] != want {
+		t.Errorf("Barrier applied %d, want %d", wms[record.KindFlow], want)
+	}
+	if n := c.types()["Recon:EC2/Portscan"]; n != 1 {
+		t.Fatalf("after Barrier: %d port scan occurrences, want 1", n)
+	}
+	// A new object that starts an hour earlier does not take the watermark
+	// back.
+	processFlows(t, e, 0, "older", []string{flowLine(base, "10.0.0.77", "10.0.0.78", 443, "ACCEPT")})
+	if got := e.Watermarks()[record.KindFlow]; got < wms[record.KindFlow] {
+		t.Errorf("the watermark went back from %d to %d", wms[record.KindFlow], got)
+	}
+	// Stream 1, far behind, holds the watermark back until it is idle.
+	processFlows(t, e, 1, "behind", []string{flowLine(base.Add(-time.Hour), "10.0.0.77", "10.0.0.78", 443, "ACCEPT")})
+	processFlows(t, e, 0, "ahead", []string{flowLine(at.Add(time.Hour), "10.0.0.77", "10.0.0.78", 443, "ACCEPT")})
+	held := e.Watermarks()[record.KindFlow]
+	e.Idle(1)
+	if got := e.Watermarks()[record.KindFlow]; got != at.Add(time.Hour-time.Minute).UnixMilli() || got <= held {
+		t.Errorf("after Idle: watermark %d (held at %d), want the other stream's %d", got, held, at.Add(time.Hour-time.Minute).UnixMilli())
 	}
 }

@@ -29,6 +29,11 @@ import (
 //     it raises again — then calls ReplayDone, which waits for every other
 //     source to get there too, and only then reads new input. A source that
 //     cannot re-read (stdin, Firehose) calls ReplayDone at once.
+//   - Detection state depends on the order records come in, so a source that
+//     re-reads several streams reads them in event-time order, as they were
+//     first read: one chunk at a time, each time from the stream ReplayFirst
+//     names (a rotated file before its successor, a delivery that fills a gap
+//     when the other streams get there).
 //   - A stream whose position is nil is not checkpointed (stdin).
 
 // Source is a continuous input. Run reads until ctx is cancelled (it then
@@ -55,6 +60,19 @@ type Sink interface {
 	// Resume returns where a stream restarts; ok is false for a stream with no
 	// checkpoint.
 	Resume(stream string) (r Resume, ok bool)
+	// ReplayFirst returns which of the given streams, all being re-read,
+	// gives the next chunk of the replay: the one whose re-read records have
+	// reached the earliest event time (streams not being re-read come last).
+	ReplayFirst(streams []string) string
+	// Pending says whether the source has more of stream in hand than it has
+	// read (a file longer than where its reading stopped, to give other files
+	// their turn). While it has, detection waits for the stream's records
+	// however long they take; a stream read to its end stops holding event
+	// time back after a while without input (detect.Config.IdleAfter), so
+	// that a finished file does not stop time for the others. A source that
+	// never calls it has its streams taken as read to their end after each
+	// chunk.
+	Pending(stream string, more bool)
 	// Streams lists the streams that have a checkpoint, so that a source can
 	// tell the lost ones (a rotated file since deleted) and Forget them.
 	Streams() []string

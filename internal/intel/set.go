@@ -1,8 +1,10 @@
 package intel
 
 import (
+	"errors"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 )
 
 // List is one loaded list: its entries in file order and what was skipped. A
@@ -118,7 +120,15 @@ func (l *List) MatchDomain(name string) (Entry, bool) { return found(l.index().f
 // threat-list ones. Among threat entries the most specific wins (longest prefix,
 // nearest domain); for the same prefix or domain, the list given first to NewSet
 // wins, then the earlier line.
+//
+// A live set (NewLiveSet) is the one exception to immutability: it answers
+// from whichever set was last given to Replace, so that lists changed while
+// the detection engine runs take effect without a restart. Each lookup reads
+// the set in effect with one atomic load — no lock — and a lookup that has
+// begun finishes on the set it started with.
 type Set struct {
+	// live, on a live set, is the set in effect; nil on any other set.
+	live    atomic.Pointer[Set]
 	lists   []*List
 	threat  *index
 	trusted *index
@@ -149,9 +159,49 @@ func NewSet(lists ...*List) *Set {
 	return s
 }
 
+// NewLiveSet returns a live set answering from initial (nil: no lists) until
+// Replace gives it another.
+func NewLiveSet(initial *Set) *Set {
+	l := &Set{}
+	if err := l.Replace(initial); err != nil {
+		panic("BUG: intel: " + err.Error())
+	}
+	return l
+}
+
+// errNotLive is Replace on a set not made by NewLiveSet.
+var errNotLive = errors.New("intel: Replace on a set that is not live (NewLiveSet)")
+
+// Replace makes next the set a live set answers from (nil: no lists); a live
+// set given as next counts as the set it answers from now. Lookups that began
+// before finish on the previous set. It is safe for concurrent use with
+// lookups and other Replace calls (the last one wins).
+func (s *Set) Replace(next *Set) error {
+	if s == nil || s.lists != nil || s.threat != nil {
+		return errNotLive
+	}
+	if next == nil {
+		next = NewSet()
+	}
+	s.live.Store(next.now())
+	return nil
+}
+
+// now returns the set lookups answer from: the set in effect of a live set,
+// the set itself otherwise.
+func (s *Set) now() *Set {
+	if s != nil {
+		if cur := s.live.Load(); cur != nil {
+			return cur
+		}
+	}
+	return s
+}
+
 // Lists returns the lists of the set, in the order given to NewSet. The slice
 // must not be modified.
 func (s *Set) Lists() []*List {
+	s = s.now()
 	if s == nil {
 		return nil
 	}
@@ -160,6 +210,7 @@ func (s *Set) Lists() []*List {
 
 // Len returns the number of threat and trusted entries.
 func (s *Set) Len() (threat, trusted int) {
+	s = s.now()
 	if s == nil {
 		return 0, 0
 	}
@@ -168,6 +219,7 @@ func (s *Set) Len() (threat, trusted int) {
 
 // Trusted returns the trusted entry with the longest prefix containing addr.
 func (s *Set) Trusted(addr netip.Addr) (Entry, bool) {
+	s = s.now()
 	if s == nil {
 		return Entry{}, false
 	}
@@ -176,6 +228,7 @@ func (s *Set) Trusted(addr netip.Addr) (Entry, bool) {
 
 // TrustedDomain returns the trusted entry matching name.
 func (s *Set) TrustedDomain(name string) (Entry, bool) {
+	s = s.now()
 	if s == nil {
 		return Entry{}, false
 	}
@@ -185,6 +238,7 @@ func (s *Set) TrustedDomain(name string) (Entry, bool) {
 // Match returns the threat entry with the longest prefix containing addr, unless
 // a trusted entry contains it (then false: trusted wins).
 func (s *Set) Match(addr netip.Addr) (Entry, bool) {
+	s = s.now()
 	if s == nil {
 		return Entry{}, false
 	}
@@ -199,6 +253,7 @@ func (s *Set) Match(addr netip.Addr) (Entry, bool) {
 // matches it (then false: trusted wins, even when the trusted entry is a parent
 // domain of the threat entry).
 func (s *Set) MatchDomain(name string) (Entry, bool) {
+	s = s.now()
 	if s == nil {
 		return Entry{}, false
 	}
@@ -226,6 +281,7 @@ func (v Verdict) Finding() bool { return v.IsThreat && !v.IsTrusted }
 // Check returns both lookups for addr.
 func (s *Set) Check(addr netip.Addr) Verdict {
 	var v Verdict
+	s = s.now()
 	if s == nil {
 		return v
 	}
@@ -238,6 +294,7 @@ func (s *Set) Check(addr netip.Addr) Verdict {
 // CheckDomain returns both lookups for name.
 func (s *Set) CheckDomain(name string) Verdict {
 	var v Verdict
+	s = s.now()
 	if s == nil {
 		return v
 	}

@@ -12,31 +12,48 @@
 // committer
 //
 //  1. takes the gate (write lock): no chunk is half-way;
-//  2. runs the engine's barrier (detect.Engine.Sync): every record before the
-//     gate has been observed and every occurrence it raised has been collected;
-//  3. takes those occurrences, the streams' positions and the engine's
-//     watermarks, and releases the gate;
+//  2. runs the engine's barrier (detect.Engine.Barrier): every record before
+//     the gate has been observed, the engine's watermarks have been applied
+//     in full (what is past them has expired and closed), and every
+//     occurrence raised has been collected;
+//  3. takes those occurrences, the streams' positions and the watermarks
+//     applied, and releases the gate;
 //  4. writes occurrences and one checkpoint holding every stream's positions
 //     in one transaction (store.UpsertWithCheckpoint, guarded by the previous
 //     checkpoint so that a second writer or a replayed commit is refused).
 //
-// A commit therefore covers exactly the input before its positions. What it
-// does not cover is the engine's open state: windows still counting, bursts not
-// yet over. That state is rebuilt, not saved: each stream's checkpoint also
-// holds a Replay position, the latest mark whose records are all older than
-// the horizon — the engine's watermark less the longest time detection state
-// can depend on a record (twice the longest rule window plus the lateness,
-// capped by MaxReplay). After a restart every source re-reads its streams from
-// Replay to Next (ingest.Source's contract), the engine rebuilds its windows,
-// and the occurrences raised meanwhile — committed before the restart — are
-// dropped. When every source is done, the engine's watermarks are raised to the
-// committed ones (detect.Engine.AdvanceWatermarks), so that what had closed on
-// the wall clock before the restart closes again and is dropped too; then new
-// input flows and commits resume. A burst that was open at the crash is
-// therefore raised once, after the restart, with its records from before and
-// after. The limits: state that depends on records older than MaxReplay (a
-// baseline learned over a day) is rebuilt only from what is re-read, and a
-// stream whose input is gone (a rotated file since deleted) cannot be re-read.
+// A commit therefore covers exactly the input before its positions, and
+// exactly the occurrences closed at or below its watermarks (the live
+// watermark never goes back, and ticks wait for the barrier). What it does not
+// cover is the engine's open state: windows still counting, bursts not yet
+// over. That state is rebuilt, not saved: each stream's checkpoint also holds
+// a Replay position, the latest mark whose records are all older than the
+// horizon — the engine's watermark less the longest time detection state can
+// depend on a record (twice the longest rule window plus the lateness, capped
+// by MaxReplay) — and the event time there (From).
+//
+// After a restart every source re-reads its streams from Replay to Next
+// (ingest.Source's contract), and the engine rebuilds its windows. The replay
+// gives detection the records in about the order it first saw them, since its
+// state depends on that order: a source re-reads one chunk at a time from the
+// stream whose re-read records are the earliest in event time
+// (Sink.ReplayFirst), and the engine's watermarks are held (holdReplay) at
+// the committed ones and below every stream with input left to re-read, as
+// that stream's clock would hold them if it were being read. The occurrences
+// raised meanwhile — committed before the restart — are dropped. When every
+// source is done, the engine's watermarks are brought exactly to the
+// committed ones (detect.Engine.AdvanceWatermarks), so that what had closed
+// before the restart closes again and is dropped too; then new input flows
+// and commits resume. A burst that was open at the crash is therefore raised
+// once, after the restart, with its records from before and after. The
+// limits: state that depends on records older than MaxReplay (a baseline
+// learned over a day) is rebuilt only from what is re-read, and a stream
+// whose input is gone (a rotated file since deleted) cannot be re-read.
+//
+// Streams are idle when the pipeline says so (Engine.Idle), not after a while
+// without records: once the source has read the stream to its end
+// (Sink.Pending) and no chunk has come for detect.Config.IdleAfter, or when
+// its replay is over. A stream read slowly still holds the watermark back.
 //
 // # Contracts
 //
@@ -169,6 +186,7 @@ type Pipeline struct {
 
 	mu        sync.Mutex
 	streams   map[streamKey]*stream
+	left      map[streamKey]*stream // streams with input left to re-read
 	pending   []*finding.Finding
 	replaying bool
 	dirty     bool // positions changed since the last commit
@@ -189,33 +207,60 @@ type Pipeline struct {
 	ready    atomic.Bool
 	started  atomic.Bool
 	problems *obs.Throttle // bad records, logged at a bounded rate
+	// idleAfter is detect.Config.IdleAfter: how long a stream read to its
+	// end goes without a chunk before it stops holding the watermark back.
+	idleAfter time.Duration
 }
 
 type streamKey struct{ source, stream string }
 
 // stream is one stream's checkpoint state.
 type stream struct {
-	next    []byte // position after the last chunk (nil: the stream's start)
-	base    []byte // replay position when no mark qualifies (nil: start)
-	marks   []mark // oldest first
-	maxTime int64  // latest event time seen in the stream
-	gone    bool   // forgotten: dropped at the next commit
+	next []byte // position after the last chunk (nil: the stream's start)
+	base []byte // replay position when no mark qualifies (nil: start)
+	// baseTime is the event time of the records at base: the latest event
+	// time before it, or at the stream's start the earliest of its first
+	// records (baseKnown once set).
+	baseTime  int64
+	baseKnown bool
+	marks     []mark // oldest first
+	maxTime   int64  // latest event time seen in the stream
+	gone      bool   // forgotten: dropped at the next commit
 	// savedNext is the committed Next during the replay: chunks before it do
 	// not move next.
 	savedNext []byte
 	replaying bool
+	// replayAt is how far the replay has got in the stream, in event time:
+	// baseTime, then the latest event time re-read (Sink.ReplayFirst).
+	replayAt int64
+	// left: the replay has input of the stream left to re-read; inFlight:
+	// chunks of it being processed now. A stream with input left that is not
+	// being read holds the watermark back at replayAt (holdReplay).
+	left     bool
+	inFlight int
+	kind     record.Kind // of the stream's last records (0: not known)
 }
 
 // srcUse is the detection engine's stream (Process's src) a source's stream
 // is read as. Each stream has its own event-time clock in the engine, so a
 // file continued by another reading goroutine keeps its clock, and a finished
-// one soon stops holding the watermark back (detect.Config.IdleAfter). Ids of
-// streams idle for long are reused, which bounds the engine's per-stream
-// state by the streams read at once rather than by all streams ever read.
+// one soon stops holding the watermark back. Ids of streams idle for long are
+// reused, which bounds the engine's per-stream state by the streams read at
+// once rather than by all streams ever read.
+//
+// Which streams are idle is the pipeline's call, not the engine's (whose
+// IdleAfter is set beyond reach): a stream is idle once it has been read to
+// the end of what its source has (Sink.Pending) and no chunk of it has come
+// for detect.Config.IdleAfter. A stream with input in hand holds the
+// watermark back however slowly it is read — a rotated file's tail read
+// alongside its successor on a busy machine — or what it is about to give
+// would come after the watermark passed it.
 type srcUse struct {
-	src  int
-	busy int
-	last time.Time
+	src     int
+	busy    int
+	last    time.Time // the end of the stream's last chunk
+	pending bool      // the source has more of the stream in hand
+	idle    bool      // the engine was told (Engine.Idle)
 }
 
 // srcIdle is how long a stream goes unread before its engine stream id is
@@ -247,7 +292,7 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		}
 		names[s.Name] = true
 	}
-	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Log, m: deps.Metrics, streams: map[streamKey]*stream{},
+	p := &Pipeline{cfg: cfg, deps: deps, log: deps.Log, m: deps.Metrics, streams: map[streamKey]*stream{}, left: map[streamKey]*stream{},
 		fresh: map[string]bool{}, replayCh: make(chan struct{}), commitCh: make(chan struct{}), srcs: map[streamKey]*srcUse{}}
 	if p.log == nil {
 		p.log = slog.Default()
@@ -263,6 +308,11 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	p.writer = hex.EncodeToString(id[:])
 	dc := deps.Detect
 	dc.Live = true
+	p.idleAfter = dc.IdleAfter
+	if p.idleAfter <= 0 {
+		p.idleAfter = 10 * time.Second
+	}
+	dc.IdleAfter = neverIdle // the pipeline says which streams are idle
 	eng, err := detect.New(dc, detect.Deps{Rules: deps.Rules, Inventory: deps.Inventory, Intel: deps.Intel, OnFinding: p.collect})
 	if err != nil {
 		return nil, err
@@ -359,17 +409,17 @@ func (p *Pipeline) load(ctx context.Context) error {
 		return fmt.Errorf("read checkpoint %s: not a checkpoint of this vigil (version %d, %v)", p.checkpointName(), cp.Version, err)
 	}
 	p.saved, p.savedRaw = cp, raw
-	if len(cp.Watermarks) > 0 {
-		// Re-reading committed input must not close what the last run had not.
-		if err := p.eng.LimitWatermarks(kindWatermarks(cp.Watermarks)); err != nil {
-			return err
-		}
-	}
 	for src, streams := range cp.Streams {
 		p.fresh[src] = false
 		for name, pos := range streams {
-			p.streams[streamKey{src, name}] = &stream{next: pos.Next, base: pos.Replay, savedNext: pos.Next,
-				replaying: !bytes.Equal(pos.Replay, pos.Next)}
+			replaying := !bytes.Equal(pos.Replay, pos.Next)
+			kind, _ := record.ParseKind(pos.Kind)
+			st := &stream{next: pos.Next, base: pos.Replay, savedNext: pos.Next,
+				baseTime: pos.From, baseKnown: true, replayAt: pos.From, replaying: replaying, left: replaying, kind: kind}
+			p.streams[streamKey{src, name}] = st
+			if replaying {
+				p.left[streamKey{src, name}] = st
+			}
 		}
 	}
 	for _, s := range p.deps.Sources {
@@ -377,7 +427,59 @@ func (p *Pipeline) load(ctx context.Context) error {
 			p.fresh[s.Name] = false
 		}
 	}
-	return nil
+	// Re-reading committed input must not close what the last run had not.
+	return p.holdReplay()
+}
+
+// holdReplay limits the engine's watermarks while the replay runs: to the
+// last commit's (what that run had not closed must not close), and, for each
+// stream with input left to re-read and not being read now, to the event time
+// the replay has got to in it, less the lateness — as a stream being read
+// holds its kind's watermark back with its clock. Otherwise a stream re-read
+// ahead of the others, or a chunk that jumps ahead in event time, would
+// expire and close state that records yet to be re-read belong to, and
+// that closing would be dropped as a replay's. The caller holds p.mu.
+func (p *Pipeline) holdReplay() error {
+	if !p.replaying {
+		return nil
+	}
+	lateness := p.deps.Detect.Lateness
+	if lateness <= 0 {
+		lateness = detect.DefaultConfig().Lateness
+	}
+	wms := kindWatermarks(p.saved.Watermarks)
+	for _, st := range p.left {
+		if st.inFlight > 0 {
+			continue
+		}
+		hold := st.replayAt - lateness.Milliseconds()
+		for _, k := range record.Kinds {
+			if st.kind != 0 && st.kind != k {
+				continue
+			}
+			if cur, ok := wms[k]; !ok || hold < cur {
+				wms[k] = hold
+			}
+		}
+	}
+	return p.eng.LimitWatermarks(wms)
+}
+
+// replayOver notes that a stream has no input left to re-read: it no longer
+// holds the watermark back as one (holdReplay), and unless its source has
+// more of it in hand (Sink.Pending: what came after the last commit), the
+// engine takes it as idle at once — it gets no records until the replay is
+// over. The caller holds p.mu.
+func (p *Pipeline) replayOver(key streamKey, st *stream) {
+	if !st.left {
+		return
+	}
+	st.left = false
+	delete(p.left, key)
+	if u := p.srcs[key]; u != nil && !u.idle && !u.pending {
+		u.idle = true
+		p.eng.Idle(u.src)
+	}
 }
 
 // superviseSource runs a source, restarting it with backoff when it fails.
@@ -388,6 +490,7 @@ func (p *Pipeline) superviseSource(ctx context.Context, s NamedSource) {
 	for {
 		start := time.Now()
 		err := s.Source.Run(ctx, sk)
+		sk.stopped()
 		if ctx.Err() != nil {
 			return
 		}
@@ -431,7 +534,13 @@ func (p *Pipeline) endReplay() {
 	ctx := context.Background()
 	err := p.eng.Sync(ctx)
 	if err == nil && len(p.saved.Watermarks) > 0 {
-		if err = p.eng.AdvanceWatermarks(kindWatermarks(p.saved.Watermarks)); err == nil {
+		// Limited to the saved watermarks and advanced to them, the engine
+		// closes exactly what the last commit had closed.
+		saved := kindWatermarks(p.saved.Watermarks)
+		if err = p.eng.LimitWatermarks(saved); err == nil {
+			err = p.eng.AdvanceWatermarks(saved)
+		}
+		if err == nil {
 			err = p.eng.Sync(ctx)
 		}
 	}
@@ -444,8 +553,9 @@ func (p *Pipeline) endReplay() {
 			st.replaying = false
 			st.next = st.savedNext
 		}
-		st.savedNext = nil
+		st.savedNext, st.left = nil, false
 	}
+	clear(p.left)
 	if err != nil {
 		p.stopped = true
 	}
@@ -482,7 +592,15 @@ func (p *Pipeline) tickLoop(ctx context.Context) {
 			if !p.ready.Load() {
 				continue
 			}
-			if err := p.eng.Tick(now); err != nil {
+			p.mu.Lock()
+			p.idleStreams(now)
+			p.mu.Unlock()
+			// Not during a commit's barrier: the watermarks it saves must be
+			// the ones applied when it collects.
+			p.gate.RLock()
+			err := p.eng.Tick(now)
+			p.gate.RUnlock()
+			if err != nil {
 				return
 			}
 			st := p.eng.LiveStats()
@@ -552,13 +670,15 @@ var errFenced = errors.New("the checkpoint was changed by another writer (is ano
 
 // commit runs one commit; see the package documentation.
 func (p *Pipeline) commit(ctx context.Context) error {
-	// 1–3: the barrier.
+	// 1–3: the barrier. It also applies the watermarks it returns in full, so
+	// that the occurrences collected are exactly those closed at or below the
+	// watermarks saved: what a restart closes again and drops.
 	p.gate.Lock()
-	if err := p.eng.Sync(ctx); err != nil {
+	wms, err := p.eng.Barrier(ctx)
+	if err != nil {
 		p.gate.Unlock()
 		return fmt.Errorf("detection barrier: %w", err)
 	}
-	wms := p.eng.Watermarks()
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
@@ -586,7 +706,12 @@ func (p *Pipeline) commit(ctx context.Context) error {
 		if cp.Streams[key.source] == nil {
 			cp.Streams[key.source] = map[string]position{}
 		}
-		cp.Streams[key.source][key.stream] = position{Next: st.next, Replay: st.replayPos(horizon)}
+		replay, from := st.replayPos(horizon)
+		pos := position{Next: st.next, Replay: replay, From: from}
+		if st.kind != 0 {
+			pos.Kind = st.kind.String()
+		}
+		cp.Streams[key.source][key.stream] = pos
 	}
 	guard := p.savedRaw
 	p.releaseIdleSrcs(time.Now())
@@ -729,10 +854,10 @@ func (p *Pipeline) horizon(wms map[record.Kind]int64) int64 {
 	return lowest - keep.Milliseconds()
 }
 
-// replayPos returns where the stream must be re-read from after a restart:
-// the latest mark all of whose records are older than horizon. Marks before it
-// are dropped. The caller holds p.mu.
-func (st *stream) replayPos(horizon int64) []byte {
+// replayPos returns where the stream must be re-read from after a restart —
+// the latest mark all of whose records are older than horizon — and the event
+// time there. Marks before it are dropped. The caller holds p.mu.
+func (st *stream) replayPos(horizon int64) ([]byte, int64) {
 	i := -1
 	for j, m := range st.marks {
 		if m.maxTime >= horizon {
@@ -741,11 +866,11 @@ func (st *stream) replayPos(horizon int64) []byte {
 		i = j
 	}
 	if i < 0 {
-		return st.base
+		return st.base, st.baseTime
 	}
-	st.base = st.marks[i].pos
+	st.base, st.baseTime, st.baseKnown = st.marks[i].pos, st.marks[i].maxTime, true
 	st.marks = slices.Delete(st.marks, 0, i)
-	return st.base
+	return st.base, st.baseTime
 }
 
 // addMark records a chunk's end. The caller holds p.mu.
@@ -790,6 +915,12 @@ type checkpoint struct {
 type position struct {
 	Next   []byte `json:"next,omitempty"`
 	Replay []byte `json:"replay,omitempty"`
+	// From is the event time (Unix ms) of the records at Replay: the replay
+	// re-reads streams in event-time order from there (Sink.ReplayFirst).
+	From int64 `json:"from,omitempty"`
+	// Kind is the kind of the stream's records ("flow"…), when known: a
+	// stream not re-read yet holds back that kind's watermark only.
+	Kind string `json:"kind,omitempty"`
 }
 
 // sink is a source's view of the pipeline.
@@ -812,6 +943,55 @@ func (s *sink) Resume(name string) (ingest.Resume, bool) {
 		return ingest.Resume{Replay: st.base, Next: st.savedNext}, true
 	}
 	return ingest.Resume{Replay: st.next, Next: st.next}, true
+}
+
+func (s *sink) ReplayFirst(streams []string) string {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	// The streams not named have no input left to re-read.
+	named := make(map[string]bool, len(streams))
+	for _, name := range streams {
+		named[name] = true
+	}
+	for key, st := range s.p.left {
+		if key.source == s.source && !named[key.stream] && st.inFlight == 0 {
+			s.p.replayOver(key, st)
+		}
+	}
+	if err := s.p.holdReplay(); err != nil {
+		s.p.log.Error("replay: limit the watermarks", "err", err)
+	}
+	first, at := "", int64(0)
+	for _, name := range streams {
+		t := int64(1<<63 - 1) // not being replayed: last
+		if st := s.p.streams[streamKey{s.source, name}]; st != nil && st.replaying {
+			t = st.replayAt
+		}
+		if first == "" || t < at || t == at && name < first {
+			first, at = name, t
+		}
+	}
+	return first
+}
+
+func (s *sink) Pending(name string, more bool) {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	if u := s.p.srcs[streamKey{s.source, name}]; u != nil {
+		u.pending = more
+	}
+}
+
+// stopped releases what the source's streams held: a source that stopped
+// reads none of them now.
+func (s *sink) stopped() {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	for key, u := range s.p.srcs {
+		if key.source == s.source {
+			u.pending = false
+		}
+	}
 }
 
 func (s *sink) Streams() []string {
@@ -840,6 +1020,9 @@ func (s *sink) Forget(name string) {
 		st.gone = true
 		s.p.dirty = true
 	}
+	if u := s.p.srcs[streamKey{s.source, name}]; u != nil {
+		u.pending = false
+	}
 }
 
 func (s *sink) Report(pr decode.Problem) {
@@ -859,6 +1042,14 @@ func (w logWriter) Write(b []byte) (int, error) {
 func (s *sink) replayDone() {
 	s.once.Do(func() {
 		s.p.mu.Lock()
+		for key, st := range s.p.left {
+			if key.source == s.source {
+				s.p.replayOver(key, st)
+			}
+		}
+		if err := s.p.holdReplay(); err != nil {
+			s.p.log.Error("replay: limit the watermarks", "err", err)
+		}
 		s.p.waiting--
 		last := s.p.waiting == 0
 		s.p.mu.Unlock()
@@ -920,15 +1111,30 @@ func (p *Pipeline) acquireSrc(key streamKey) *srcUse {
 		p.srcs[key] = u
 	}
 	u.busy++
-	u.last = time.Now()
+	u.last, u.idle = time.Now(), false
 	return u
+}
+
+// neverIdle is the engine's IdleAfter: the pipeline tells it which streams
+// are idle (idleStreams).
+const neverIdle = 100 * 365 * 24 * time.Hour
+
+// idleStreams tells the engine which streams became idle: read to the end of
+// what their source has, and no chunk for idleAfter. The caller holds p.mu.
+func (p *Pipeline) idleStreams(now time.Time) {
+	for _, u := range p.srcs {
+		if !u.idle && u.busy == 0 && !u.pending && now.Sub(u.last) >= p.idleAfter {
+			u.idle = true
+			p.eng.Idle(u.src)
+		}
+	}
 }
 
 // releaseIdleSrcs frees the engine streams of streams unread for srcIdle.
 // The caller holds p.mu.
 func (p *Pipeline) releaseIdleSrcs(now time.Time) {
 	for key, u := range p.srcs {
-		if u.busy == 0 && now.Sub(u.last) > srcIdle {
+		if u.busy == 0 && !u.pending && now.Sub(u.last) > srcIdle {
 			delete(p.srcs, key)
 			p.freeSrcs = append(p.freeSrcs, u.src)
 		}
@@ -955,16 +1161,32 @@ func (l *lane) Chunk(name string, pos []byte, dec func(ctx context.Context, emit
 	key := streamKey{source, name}
 	p.mu.Lock()
 	use := p.acquireSrc(key)
+	replayed := p.streams[key]
+	if replayed != nil && replayed.left {
+		// Being read, the stream holds the watermark back with its clock.
+		replayed.inFlight++
+		if err := p.holdReplay(); err != nil {
+			p.mu.Unlock()
+			return err
+		}
+	} else {
+		replayed = nil
+	}
 	p.mu.Unlock()
 	p.gate.RLock()
 	defer p.gate.RUnlock()
-	var maxTime int64 = -1 << 63
+	var maxTime, minTime int64 = -1 << 63, 1<<63 - 1
 	var processed int64
+	var kind record.Kind
 	var emitErr error
 	ctx := context.Background() // a chunk is never abandoned half-way
 	st, err := dec(ctx, func(b *decode.Batch) error {
+		if b.Len() > 0 {
+			kind = b.Kind
+		}
 		for i := range b.Len() {
-			maxTime = max(maxTime, b.At(i).Timestamp())
+			ts := b.At(i).Timestamp()
+			maxTime, minTime = max(maxTime, ts), min(minTime, ts)
 		}
 		processed += int64(b.Len())
 		if err := p.eng.Process(use.src, b); err != nil {
@@ -989,6 +1211,18 @@ func (l *lane) Chunk(name string, pos []byte, dec func(ctx context.Context, emit
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	use.busy--
+	use.last = time.Now()
+	if replayed != nil {
+		replayed.inFlight--
+		if processed > 0 {
+			replayed.replayAt = max(replayed.replayAt, maxTime)
+		}
+		defer func() {
+			if err := p.holdReplay(); err != nil {
+				p.log.Error("replay: limit the watermarks", "err", err)
+			}
+		}()
+	}
 	if emitErr != nil {
 		// Records before the failure reached detection: the stream's position
 		// can no longer be trusted, so nothing more is committed.
@@ -1006,6 +1240,12 @@ func (l *lane) Chunk(name string, pos []byte, dec func(ctx context.Context, emit
 	}
 	if !s.replaying {
 		s.next = pos
+	}
+	if kind != 0 {
+		s.kind = kind
+	}
+	if s.base == nil && !s.baseKnown && processed > 0 {
+		s.baseTime, s.baseKnown = minTime, true
 	}
 	s.addMark(pos, maxTime)
 	p.dirty = true

@@ -239,7 +239,11 @@ func (r *reader) tail(ctx context.Context, f *file) error {
 	r.ch.Reset(io.NewSectionReader(fh, f.off, limit-f.off), f.off)
 	r.ch.KeepPartial = !settled && !replaying
 	more := true // stopped by the turn's bound rather than the end
-	for range maxChunksPerTurn {
+	turn := maxChunksPerTurn
+	if f.replayTurn {
+		turn = 1
+	}
+	for range turn {
 		c, err := r.ch.Next()
 		if errors.Is(err, io.EOF) {
 			more = false
@@ -257,9 +261,15 @@ func (r *reader) tail(ctx context.Context, f *file) error {
 	if replaying && f.off >= f.replayTo {
 		f.replayTo = 0
 	}
+	// Not read to its end — a turn's bound, a replay that stopped where the
+	// last commit did, a line not whole yet: detection waits for the rest
+	// (Sink.Pending).
+	r.w.sink.Pending(f.key, f.off < size)
 	f.readSize = size
-	if more {
-		f.readSize = -1 // more than a turn's worth: come back at once
+	if more || replaying {
+		// More than a turn's worth, or a replay that stopped where the last
+		// commit ended, before what was appended since: come back at once.
+		f.readSize = -1
 	}
 	if !f.present.Load() || f.f != nil && r.w.s.now().Sub(f.changed) > closeIdle {
 		if f.off >= size {
@@ -351,8 +361,13 @@ func (r *reader) readGzipLines(ctx context.Context, f *file) error {
 		}
 	}
 	if replaying && f.replayTo < 1<<62 {
+		// The replay ends where the last commit did; the rest is new input,
+		// read at the next turn (not only when the file changes again: a
+		// complete gzip file never does).
 		f.replayTo = 0
-		return nil // the replay ends here; the rest is new input
+		f.readSize = -1
+		r.w.sink.Pending(f.key, true)
+		return nil
 	}
 	f.replayTo = 0
 	f.done = true
@@ -372,9 +387,11 @@ func (r *reader) gzipEnded(f *file, err error) error {
 
 // finish records that f has been read to its end.
 func (r *reader) finish(f *file) error {
-	return r.lane.Chunk(f.key, f.position(f.off, true), func(context.Context, func(*decode.Batch) error, func(decode.Problem)) (decode.Stats, error) {
+	err := r.lane.Chunk(f.key, f.position(f.off, true), func(context.Context, func(*decode.Batch) error, func(decode.Problem)) (decode.Stats, error) {
 		return decode.Stats{}, nil
 	})
+	r.w.sink.Pending(f.key, false)
+	return err
 }
 
 // readDocument reads a settled file of a document format whole, as one chunk.

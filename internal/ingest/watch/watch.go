@@ -246,6 +246,8 @@ type file struct {
 	lineKnown bool
 	skipToEnd bool  // start_at end: the first read only records the end
 	err       error // a worker's fatal error, passed back to the scanner
+	// replayTurn: the replay reads one chunk of the file, then picks again.
+	replayTurn bool
 }
 
 // Run watches the folder until ctx is cancelled.
@@ -367,31 +369,42 @@ func (w *watcher) waitIdle() {
 	}
 }
 
-// drainReplay reads every file with a replay range up to its end.
+// drainReplay re-reads every file with a replay range up to its end, one
+// chunk at a time, each time from the file whose re-read records have reached
+// the earliest event time (Sink.ReplayFirst): detection sees the records of a
+// rotated file before its successor's, and those of a delivery that filled a
+// gap when the other files get there, as it did when they were first read.
+// One file is read at a time. A gzip file's replay range is read in one go
+// (reading it in parts would decompress it again for each).
 func (w *watcher) drainReplay(ctx context.Context) error {
 	for {
-		pending := false
-		for _, f := range w.files {
-			if !f.busy && f.replayTo > f.off {
-				pending = true
-				if !w.dispatch(ctx, f) {
-					return ctx.Err()
-				}
+		var keys []string
+		for key, f := range w.files {
+			if f.replayTo > f.off {
+				keys = append(keys, key)
 			}
 		}
-		if !pending && w.busy == 0 {
+		if len(keys) == 0 {
 			return w.err
 		}
-		if w.err != nil {
-			w.waitIdle()
-			return w.err
+		f := w.files[w.sink.ReplayFirst(keys)]
+		if f == nil {
+			f = w.files[keys[0]]
+		}
+		f.replayTurn = true
+		if !w.dispatch(ctx, f) {
+			return ctx.Err()
 		}
 		select {
-		case f := <-w.back:
-			w.returned(f)
+		case g := <-w.back:
+			w.returned(g)
 		case <-ctx.Done():
 			w.waitIdle()
 			return ctx.Err()
+		}
+		f.replayTurn = false
+		if w.err != nil {
+			return w.err
 		}
 	}
 }
