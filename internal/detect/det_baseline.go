@@ -61,6 +61,11 @@ type baseline struct {
 	e    *Engine
 }
 
+// gate: the first checks of route.
+func (d *baseline) gate() flowGate {
+	return flowGate{request: true, pub: pubDst, proto: protocols(6, 17)}
+}
+
 // route takes an instance's outbound requests to internet hosts, once per flow,
 // except traffic to AWS services through gateway endpoints (traffic-path 7) or
 // named by pkt-dst-aws-service: backups to S3 are not unusual volume.
@@ -69,10 +74,13 @@ func (d *baseline) route(r *rec, de *detEntry) (gkey, bool) {
 	if !r.request || !r.dstPub || r.srcPub || !(r.local == sideSrc || r.local == sideNone && !r.relayed) {
 		return gkey{}, false
 	}
-	if f.TrafficPath == 7 || f.PktDstAWSService != "" || f.Protocol != 6 && f.Protocol != 17 {
+	// (Absent fields are zero; testing Present first spares reading the
+	// record's later cache lines, which most formats do not fill.)
+	if f.Present.Has(record.FlowTrafficPath) && f.TrafficPath == 7 ||
+		f.Present.Has(record.FlowPktDstAWSService) && f.PktDstAWSService != "" || f.Protocol != 6 && f.Protocol != 17 {
 		return gkey{}, false
 	}
-	if !d.rule.match(r) {
+	if !de.match(r) {
 		return gkey{}, false
 	}
 	h := r.keyHash()

@@ -104,12 +104,17 @@ type portProbe struct {
 	e    *Engine
 }
 
+// gate: the first checks of route.
+func (d *portProbe) gate() flowGate {
+	return flowGate{request: true, pub: pubSrc, proto: protocols(6, 17)}
+}
+
 func (d *portProbe) route(r *rec, de *detEntry) (gkey, bool) {
 	f := r.flow
 	if !r.request || (f.Protocol != 6 && f.Protocol != 17) || !r.srcPub || r.dstPub {
 		return gkey{}, false
 	}
-	if !d.rule.match(r) {
+	if !de.match(r) {
 		return gkey{}, false
 	}
 	if _, ok := d.e.deps.Intel.Trusted(f.SrcAddr); ok {
@@ -333,6 +338,9 @@ func orient(r *rec) (out bool, ok bool) {
 	return false, false
 }
 
+// gate: orient's traffic between one end of ours and an internet host.
+func (d *dos) gate() flowGate { return flowGate{pub: pubSrc | pubDst} }
+
 func (d *dos) route(r *rec, de *detEntry) (gkey, bool) {
 	out, ok := orient(r)
 	if !ok {
@@ -344,7 +352,7 @@ func (d *dos) route(r *rec, de *detEntry) (gkey, bool) {
 		ours, rport = f.DstAddr, f.SrcPort
 	}
 	v := d.variant(f.Protocol, rport)
-	if v == 0 || !d.rule.match(r) {
+	if v == 0 || !de.match(r) {
 		return gkey{}, false
 	}
 	h := r.keyHash()
@@ -565,6 +573,9 @@ func isTor(m intel.Entry) bool {
 	return containsWord(m.Threat, "tor") || containsWord(m.List, "tor")
 }
 
+// gate: the two cases of route, outbound to or inbound from an internet host.
+func (d *ipIntel) gate() flowGate { return flowGate{pub: pubSrc | pubDst} }
+
 func (d *ipIntel) route(r *rec, de *detEntry) (gkey, bool) {
 	f := r.flow
 	var ours, remote netip.Addr
@@ -584,7 +595,7 @@ func (d *ipIntel) route(r *rec, de *detEntry) (gkey, bool) {
 	if ours == f.DstAddr && typ != "UnauthorizedAccess:EC2/TorClient" {
 		return gkey{}, false // inbound from a listed address: only a Tor relay's pattern counts
 	}
-	if !d.rule.match(r) {
+	if !de.match(r) {
 		return gkey{}, false
 	}
 	h := r.keyHash()

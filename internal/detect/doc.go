@@ -20,23 +20,28 @@
 //
 // # Model
 //
-// Process copies each record of a decode batch into an engine-owned slab and
-// derives, once, what every detection shares: for flows, the packet-level
-// addresses (pkt-srcaddr/pkt-dstaddr: the real ends of NAT'd traffic), which
-// end is the logged interface's own, whether the record is the connection's
-// requesting side, and address classes (internal, public). NAT gateway
-// interfaces (from the inventory, or, without one, records with pkt-* fields but
-// no instance-id) are never blamed: their inside leg, re-addressed, is about the
-// instance behind the gateway; their outside leg is dropped (Stats.Skipped).
+// Process derives, once per record of a decode batch, a view of what every
+// detection shares: for flows, the packet-level addresses (pkt-srcaddr/
+// pkt-dstaddr: the real ends of NAT'd traffic), which end is the logged
+// interface's own, whether the record is the connection's requesting side, and
+// address classes (internal, public). NAT gateway interfaces (from the
+// inventory, or, without one, records with pkt-* fields but no instance-id) are
+// never blamed: their inside leg, re-addressed, is about the instance behind
+// the gateway; their outside leg is dropped (Stats.Skipped).
 //
 // Each enabled detection then routes the record (route: filter, then the group
-// key, a 128-bit hash of the account and the group's values). The key picks one
-// of Config.Shards workers, so every record of a key reaches the one goroutine
-// that owns the key's state: no lock on the hot path. A shard keeps each
-// detection's state in a window.Table capped at Config.MaxKeys over all shards;
-// at the cap the coldest key is evicted (segmented LRU: a flood of keys seen once
-// only evicts keys seen once), and RuleStats.Evicted counts it. Memory is a
-// function of the configuration, not of the input.
+// key, a 128-bit hash of the account and the group's values). For flows the
+// router first consults a table, built once from each detection's gate (what
+// its route surely turns away: replies, protocols, ports, address classes), of
+// the detections a record's class and protocol can concern, and calls only
+// those; flow filters run compiled to direct field tests, and a conjunct that
+// several rules share runs once per record (gate.go, flowfilter.go). The key
+// picks one of Config.Shards workers, so every record of a key reaches the one
+// goroutine that owns the key's state: no lock on the hot path. A shard keeps
+// each detection's state in a window.Table capped at Config.MaxKeys over all
+// shards; at the cap the coldest key is evicted (segmented LRU: a flood of keys
+// seen once only evicts keys seen once), and RuleStats.Evicted counts it.
+// Memory is a function of the configuration, not of the input.
 //
 // Windows run on event time (record timestamps), never the wall clock. The
 // watermark of a kind is the earliest clock among the input streams currently
@@ -56,12 +61,13 @@
 //   - New is inert: it builds the detections, starts nothing. Start starts the
 //     shard workers and the collector; Close flushes every open window, stops
 //     them and returns the findings. Process is valid between Start and Close.
-//   - Batches: Process copies what it keeps (records, raw text, DNS answers); the
-//     caller may reuse the batch and everything its records alias as soon as
-//     Process returns (the decode.Decoder contract). Copies live in pooled slabs
-//     freed when every shard is done with them; detections keep only copies of
-//     what they report (strings of typed records are heap strings; raw text
-//     is copied into evidence).
+//   - Batches: Process never writes the caller's batch and keeps nothing that
+//     points into it: the records a detection takes are copied, with their
+//     views and raw text, into slabs of their router, reused once every shard
+//     is done with them. The caller may reuse the batch and everything its
+//     records alias as soon as Process returns (the decode.Decoder contract).
+//     Detections keep only copies of what they report (strings of typed
+//     records are heap strings; raw text is copied into evidence).
 //   - Concurrency: calls to Process with different src may run concurrently
 //     (ingest.Reader's emit contract: one src per reading worker); calls with
 //     one src must not overlap. Process blocks while a shard's queue

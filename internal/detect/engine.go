@@ -120,11 +120,16 @@ type RuleStats struct {
 // Engine runs detections over records. See the package documentation for the
 // model and the contracts.
 type Engine struct {
-	cfg  Config
-	deps Deps
-	dets []*detEntry
+	cfg    Config
+	ranged bool // Since or Until is set
+	deps   Deps
+	dets   []*detEntry
 	// byKind lists the indexes of enabled detections per kind.
 	byKind [4][]int
+	// flowCands lists, per flow view class (rec.class) and protocol (256: the
+	// record has none), the flow detections whose gate admits such records, in
+	// detection order: the router calls only those (gate.go).
+	flowCands [8][257]*flowCandList
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -156,11 +161,23 @@ type Engine struct {
 type detEntry struct {
 	rule *Rule
 	det  detector
+	gate flowGate // flows: what route surely turns away (gate.go)
 	occ  atomic.Int64
 	// missing counts records skipped for lacking a field, per field the rule
 	// reads (its groupBy fields, then its threshold field); lock-free because
 	// routers of several streams count at once.
 	missing []atomic.Int64
+	// memoMatch, when set, is the rule's match with the conjuncts it shares
+	// with other rules evaluated once per record (flowfilter.go).
+	memoMatch func(*rec) bool
+}
+
+// match reports whether a record passes the detection's filter.
+func (d *detEntry) match(r *rec) bool {
+	if d.memoMatch != nil {
+		return d.memoMatch(r)
+	}
+	return d.rule.match(r)
 }
 
 // miss counts a record that lacks the i-th field the rule reads (see missing).
@@ -186,7 +203,7 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	if deps.Rules == nil {
 		return nil, errors.New("detect: no rules")
 	}
-	e := &Engine{cfg: cfg, deps: deps, routers: map[int]*router{}, clocks: map[int]*streamClock{}, skips: map[string]int64{}}
+	e := &Engine{cfg: cfg, ranged: cfg.Since != 0 || cfg.Until != 0, deps: deps, routers: map[int]*router{}, clocks: map[int]*streamClock{}, skips: map[string]int64{}}
 	for _, r := range deps.Rules.Rules {
 		if !r.Enabled {
 			continue
@@ -197,9 +214,14 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 		}
 		e.byKind[r.Kind] = append(e.byKind[r.Kind], len(e.dets))
 		de := &detEntry{rule: r, det: d}
+		if r.Kind == record.KindFlow {
+			de.gate = newFlowGate(r, d)
+		}
 		de.missing = make([]atomic.Int64, len(de.missedFields()))
 		e.dets = append(e.dets, de)
 	}
+	e.buildFlowCands()
+	e.buildMemoMatch()
 	return e, nil
 }
 
@@ -242,10 +264,24 @@ func (e *Engine) Start(ctx context.Context) {
 	}
 }
 
-// router is the routing state of one input stream (Process's src): shard
-// batches being filled, and skip counts. It is used by one goroutine at a time.
+// router is the routing state of one input stream (Process's src): the views of
+// the chunk being routed, shard batches being filled, the slabs routed records
+// are copied into, and skip counts. It is used by one goroutine at a time.
 type router struct {
-	pending   []*shardBatch
+	pending []*shardBatch
+	// recs are the views of the records of the chunk being routed, and moved
+	// the copies of flow records re-addressed by their packet-level addresses
+	// (the caller's batch is never written); hits the detections the record
+	// being routed goes to. All are scratch, reused from chunk to chunk.
+	recs  []rec
+	moved []record.Flow
+	hits  []hit
+	// copies holds the slab copy of each routed record of the chunk.
+	copies []*rec
+	// free holds this router's slabs that the shards are done with, the most
+	// recently released last: reused first, while its memory is still in the
+	// caches.
+	free      *slabStack
 	skips     map[string]int64
 	lastIn    string // name of the object being read (decoders reuse their Input)
 	enis      map[eniKey]*eniInfo
@@ -253,6 +289,12 @@ type router struct {
 	lastAcctH uint64
 	acctSet   bool
 	eniCache  [eniCacheSize]*eniInfo
+}
+
+// hit is a record of the chunk (its index) routed to a detection, with its key.
+type hit struct {
+	rec, di int32
+	key     gkey
 }
 
 // streamClock is the event-time clock of one stream: the latest event time of
@@ -265,12 +307,12 @@ type streamClock struct {
 	base  int64
 }
 
-// Process copies a decode batch's records and routes them to the shards. src
-// names the caller's stream (an ingest worker): calls with the same src must not
-// overlap, calls with different src may run concurrently (ingest.Reader's emit
-// contract). b may be reused as soon as Process returns. Process blocks while a
-// shard's queue is full; it returns the context's error once the engine's context
-// is cancelled.
+// Process routes a decode batch's records to the shards. src names the caller's
+// stream (an ingest worker): calls with the same src must not overlap, calls
+// with different src may run concurrently (ingest.Reader's emit contract). The
+// engine never writes b; it copies the records some detection takes, so b may
+// be reused as soon as Process returns. Process blocks while a shard's queue is
+// full; it returns the context's error once the engine's context is cancelled.
 func (e *Engine) Process(src int, b *decode.Batch) error {
 	if !e.started.Load() || e.closed.Load() {
 		return errors.New("detect: Process outside Start…Close")
@@ -281,68 +323,80 @@ func (e *Engine) Process(src int, b *decode.Batch) error {
 	e.mu.Lock()
 	rt := e.routers[src]
 	if rt == nil {
-		rt = &router{pending: make([]*shardBatch, len(e.shards)), skips: map[string]int64{}, enis: map[eniKey]*eniInfo{}}
+		rt = &router{pending: make([]*shardBatch, len(e.shards)), skips: map[string]int64{}, enis: map[eniKey]*eniInfo{},
+			recs: make([]rec, 0, chunkSize), moved: make([]record.Flow, 0, chunkSize), free: &slabStack{},
+			copies: make([]*rec, chunkSize)}
 		e.routers[src] = rt
 	}
 	e.mu.Unlock()
-	// Work in chunks small enough that a chunk's copies are still in the CPU's
-	// cache when the shards read them.
+	// Work in chunks small enough that a chunk's views and copies are still in
+	// the CPU's cache when the shards read them.
 	for lo := 0; lo < b.Len(); lo += chunkSize {
-		hi := min(lo+chunkSize, b.Len())
-		c := decode.Batch{Kind: b.Kind, Input: b.Input}
-		switch b.Kind {
-		case record.KindFlow:
-			c.Flows = b.Flows[lo:hi]
-		case record.KindDNS:
-			c.DNS = b.DNS[lo:hi]
-		case record.KindAPICall:
-			c.Calls = b.Calls[lo:hi]
-		}
-		if err := e.processChunk(src, rt, &c); err != nil {
+		if err := e.processChunk(src, rt, b, lo, min(lo+chunkSize, b.Len())); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// chunkSize is how many records Process copies and routes at a time.
+// chunkSize is how many records Process routes at a time.
 const chunkSize = 256
 
-func (e *Engine) processChunk(src int, rt *router, b *decode.Batch) error {
-	s := getSlab()
-	e.loadBatch(b, s, rt)
-	if len(s.recs) == 0 {
-		s.refs.Store(1)
-		s.release()
+// slabsKept is how many slabs a router keeps for reuse: more than can be in
+// flight (Config.QueueBatches per shard, plus one being observed).
+const slabsKept = 64
+
+func (e *Engine) processChunk(src int, rt *router, b *decode.Batch, lo, hi int) error {
+	rt.recs, rt.moved = rt.recs[:0], rt.moved[:0]
+	e.loadChunk(b, lo, hi, rt)
+	recs := rt.recs
+	if len(recs) == 0 {
 		return nil
 	}
 	kind := b.Kind
-	e.nRecords[kind].Add(int64(len(s.recs)))
+	e.nRecords[kind].Add(int64(len(recs)))
 	var latest int64
-	for i := range s.recs {
-		latest = max(latest, s.recs[i].time)
+	for i := range recs {
+		latest = max(latest, recs[i].time)
 	}
 	wm := e.advanceClock(src, kind, b.Input, rt, latest)
 
-	dets := e.byKind[kind]
-	ns := uint64(len(e.shards))
-	for i := range s.recs {
-		r := &s.recs[i]
-		for _, di := range dets {
+	rt.hits = rt.hits[:0]
+	if kind == record.KindFlow {
+		e.routeFlows(rt, recs)
+	} else {
+		for _, di := range e.byKind[kind] {
 			d := e.dets[di]
-			key, ok := d.det.route(r, d)
-			if !ok {
-				continue
+			for i := range recs {
+				if key, ok := d.det.route(&recs[i], d); ok {
+					rt.hits = append(rt.hits, hit{rec: int32(i), di: int32(di), key: key})
+				}
 			}
-			sh := int(key[0] % ns)
-			sb := rt.pending[sh]
-			if sb == nil {
-				sb = getShardBatch()
-				sb.slab = s
-				rt.pending[sh] = sb
-			}
-			sb.items = append(sb.items, item{r: r, det: int32(di), key: key})
 		}
+	}
+	// Copy each routed record once into the slab, and queue it for its
+	// detections' shards.
+	s := rt.getSlab()
+	ns := uint64(len(e.shards))
+	copies := rt.copies[:len(recs)]
+	clear(copies)
+	for _, h := range rt.hits {
+		c := copies[h.rec]
+		if c == nil {
+			r := &recs[h.rec]
+			if kind == record.KindFlow {
+				rt.setENI(r)
+			}
+			c = s.keep(r)
+			copies[h.rec] = c
+		}
+		sh := int(uint64(uint32(h.key[0])) * ns >> 32) // key[0] mod ns, without a division
+		sb := rt.pending[sh]
+		if sb == nil {
+			sb = s.batch(sh, len(e.shards))
+			rt.pending[sh] = sb
+		}
+		sb.items = append(sb.items, item{r: c, det: h.di, key: h.key})
 	}
 	// One reference per non-empty shard batch, plus one held while sending.
 	s.refs.Store(1)
@@ -356,20 +410,42 @@ func (e *Engine) processChunk(src int, rt *router, b *decode.Batch) error {
 		select {
 		case e.shards[i].in <- sb:
 		case <-e.ctx.Done():
-			putShardBatch(sb)
-			for j := i + 1; j < len(rt.pending); j++ {
-				if rt.pending[j] != nil {
-					putShardBatch(rt.pending[j])
-					rt.pending[j] = nil
-				}
-			}
-			s.release() // this batch's reference
-			s.release() // the one held while sending
+			clear(rt.pending) // the batches are the slab's
+			s.release()       // this batch's reference
+			s.release()       // the one held while sending
 			return context.Cause(e.ctx)
 		}
 	}
 	s.release()
 	return nil
+}
+
+// routeFlows routes a chunk's flow views to the flow detections their class
+// and protocol can concern (gate.go), adding to rt.hits, record by record.
+func (e *Engine) routeFlows(rt *router, recs []rec) {
+	for i := range recs {
+		r := &recs[i]
+		f := r.flow
+		p := 256
+		if f.Present.Has(record.FlowProtocol) {
+			p = int(f.Protocol)
+		}
+		cl := e.flowCands[r.class][p]
+		for _, c := range cl.any {
+			if key, ok := c.d.det.route(r, c.d); ok {
+				rt.hits = append(rt.hits, hit{rec: int32(i), di: c.di, key: key})
+			}
+		}
+		if len(cl.ported) > 0 && f.Present.Has(record.FlowDstPort) && cl.portBits&(1<<(f.DstPort&63)) != 0 {
+			for _, c := range cl.ported {
+				if slices.Contains(c.dports, f.DstPort) {
+					if key, ok := c.d.det.route(r, c.d); ok {
+						rt.hits = append(rt.hits, hit{rec: int32(i), di: c.di, key: key})
+					}
+				}
+			}
+		}
+	}
 }
 
 // advanceClock updates the stream's clock and returns the watermark of kind: the
@@ -559,9 +635,10 @@ type item struct {
 // gkey is a group key: 128 bits of hash of the values that make a group.
 type gkey [2]uint64
 
-// shardBatch is what a router sends a shard: items that point into one slab, the
-// watermark of their kind, or a flush request; in live mode also a watermark
-// without items (tick) or a barrier (sync, see Sync).
+// shardBatch is what a router sends a shard: items that point into one slab
+// (which owns the batch, reused with it), the watermark of their kind; or a
+// flush request; in live mode also a watermark without items (tick) or a
+// barrier (sync, see Sync), from shardBatchPool.
 type shardBatch struct {
 	items []item
 	slab  *slab
@@ -614,8 +691,7 @@ func (s *shard) run() {
 				sb.sync.Done()
 			}
 			if sb.slab != nil {
-				sb.slab.release()
-				putShardBatch(sb)
+				sb.slab.release() // the batch is the slab's
 			}
 			continue
 		}
@@ -635,14 +711,14 @@ func (s *shard) run() {
 			it := &sb.items[i]
 			s.dets[it.det].observe(it.r, it.key)
 		}
-		if sb.wm-s.wm[sb.kind] >= advanceStep {
-			s.wm[sb.kind] = sb.wm
-			for _, di := range s.e.byKind[sb.kind] {
-				s.dets[di].advance(sb.wm)
+		wm, kind := sb.wm, sb.kind
+		sb.slab.release() // and with it the batch, which is the slab's
+		if wm-s.wm[kind] >= advanceStep {
+			s.wm[kind] = wm
+			for _, di := range s.e.byKind[kind] {
+				s.dets[di].advance(wm)
 			}
 		}
-		sb.slab.release()
-		putShardBatch(sb)
 		s.send()
 	}
 }

@@ -98,6 +98,78 @@ func (p *prefilter) set(name string, vs []int64) {
 	}
 }
 
+// prefilterTerm reports whether a conjunct is one a prefilter takes (field =
+// number, field in [numbers]) and returns its field and values.
+func prefilterTerm(e query.Expr) (record.FieldID, []int64, bool) {
+	p := &prefilter{}
+	var name string
+	switch x := e.(type) {
+	case *query.CompareExpr:
+		if x.Op != query.OpEq {
+			return 0, nil, false
+		}
+		f, n := x.X, x.Y
+		if _, ok := f.(*query.FieldRef); !ok {
+			f, n = n, f
+		}
+		fr, ok := f.(*query.FieldRef)
+		if !ok {
+			return 0, nil, false
+		}
+		v, ok := wholeNumber(n)
+		if !ok {
+			return 0, nil, false
+		}
+		name = fr.Name()
+		p.set(name, []int64{v})
+	case *query.InExpr:
+		fr, ok := x.X.(*query.FieldRef)
+		if !ok || x.Not {
+			return 0, nil, false
+		}
+		var vs []int64
+		for _, el := range x.List {
+			v, ok := wholeNumber(el)
+			if !ok {
+				return 0, nil, false
+			}
+			vs = append(vs, v)
+		}
+		name = fr.Name()
+		p.set(name, vs)
+	default:
+		return 0, nil, false
+	}
+	f, _ := record.FlowCatalogue.Lookup(name)
+	switch {
+	case p.proto != nil:
+		return f.ID, p.proto, true
+	case p.dport != nil:
+		return f.ID, p.dport, true
+	case p.sport != nil:
+		return f.ID, p.sport, true
+	}
+	return 0, nil, false
+}
+
+// holds reports whether the prefilter checks exactly that field id has one of
+// the values vs (so the conjunct that says so need not run again).
+func (p *prefilter) holds(id record.FieldID, vs []int64) bool {
+	if p == nil {
+		return false
+	}
+	var have []int64
+	switch id {
+	case record.FlowProtocol:
+		have = p.proto
+	case record.FlowDstPort:
+		have = p.dport
+	case record.FlowSrcPort:
+		have = p.sport
+	}
+	return have != nil && slices.Equal(have, vs)
+}
+
 // ok reports whether a flow record can pass the filter.
 func (p *prefilter) ok(f *record.Flow) bool {
 	if p.proto != nil && (!f.Present.Has(record.FlowProtocol) || !slices.Contains(p.proto, int64(f.Protocol))) {

@@ -51,6 +51,7 @@ type Rule struct {
 
 	filter    func(record.Record) bool
 	pre       *prefilter // flows: a fast necessary condition of filter
+	flowPred  flowPred   // flows: filter compiled to read the record directly (flowfilter.go)
 	groupBy   []fieldRef
 	paramNode *yaml.Node
 	params    any // decoded parameters of a Go detector
@@ -388,7 +389,7 @@ func parseSeverity(s string) (finding.Severity, error) {
 // compileFilter compiles the rule's filter; an error is positioned in the rule
 // file, inside the filter's text.
 func (r *Rule) compileFilter() error {
-	r.filter, r.pre = nil, nil
+	r.filter, r.pre, r.flowPred = nil, nil, nil
 	if r.Filter == "" {
 		return nil
 	}
@@ -405,6 +406,7 @@ func (r *Rule) compileFilter() error {
 	r.filter = f
 	if r.Kind == record.KindFlow {
 		r.pre = newPrefilter(r.Filter)
+		r.flowPred = compileFlowFilter(r.Filter, r.pre)
 	}
 	return nil
 }
@@ -413,6 +415,9 @@ func (r *Rule) compileFilter() error {
 func (r *Rule) match(x *rec) bool {
 	if r.pre != nil && !r.pre.ok(x.flow) {
 		return false
+	}
+	if r.flowPred != nil {
+		return r.flowPred(x.flow)
 	}
 	return r.filter == nil || r.filter(x.r)
 }

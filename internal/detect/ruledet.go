@@ -24,7 +24,7 @@ func (t *thresholdDetector) route(r *rec, d *detEntry) (gkey, bool) {
 	if rule.Direction == DirRequest && !r.request {
 		return gkey{}, false
 	}
-	if !rule.match(r) {
+	if !d.match(r) {
 		return gkey{}, false
 	}
 	h := r.keyHash()

@@ -13,11 +13,14 @@ import (
 	"github.com/vigil-dev/vigil/internal/record"
 )
 
-// rec is the engine's copy of one record plus what the engine derived from it
-// once, on the routing goroutine, for every detector to share. It lives in a slab
-// that is recycled when every shard has processed it: detectors must not keep a
-// *rec, its record, or a string or slice that points into Raw after observe
-// returns (string fields of the typed records are heap strings and may be kept).
+// rec is the engine's view of one record: the record plus what the engine
+// derived from it once, on the routing goroutine, for every detector to share.
+// While routing it points into the caller's batch (never written: a record
+// whose addresses are re-addressed is copied first); a record some detection
+// takes is then copied with its view into a slab, which the shards read.
+// Detectors must not keep a *rec, its record, or a string or slice that points
+// into Raw after observe returns (string fields of the typed records are heap
+// strings and may be kept).
 type rec struct {
 	kind  record.Kind
 	r     record.Record
@@ -32,13 +35,22 @@ type rec struct {
 	local   side // which address is the logged interface's own
 	request bool // the record is from the side that opened the connection
 	relayed bool // seen on a NAT gateway's inside leg, re-addressed
-	// eni is the interface the record was logged on (interned per router).
-	eni *eniInfo
-	// The classes of the (packet-level) addresses, computed once.
+	// eni is the interface the record was logged on (interned per router), set
+	// once the record is routed to a detection (detections only read it when
+	// they observe the record); iface is the inventory's interface, if any.
+	eni   *eniInfo
+	iface *inventory.Interface
+	// The classes of the (packet-level) addresses, computed once, and the
+	// view's class for gates (viewClass).
 	srcPub, dstPub, srcInt, dstInt bool
+	class                          uint8
 
 	// DNS: the query name lower-cased without its trailing dot.
 	name string
+
+	// memoDone and memoVal hold the results of filter conjuncts shared by
+	// several rules, once evaluated for this record (flowfilter.go).
+	memoDone, memoVal uint32
 }
 
 // side is one end of a flow.
@@ -50,8 +62,9 @@ const (
 	sideDst
 )
 
-// slab holds the copies of one decode batch's records. refs counts the shard
-// batches that still point into it; the last one to finish returns it to the pool.
+// slab holds the copies of the records of one chunk that detections take, with
+// their views. refs counts the shard batches that still point into it; the
+// last one to finish gives it back to its router (home) for reuse.
 type slab struct {
 	recs  []rec
 	flows []record.Flow
@@ -59,22 +72,99 @@ type slab struct {
 	calls []record.APICall
 	ans   []record.DNSAnswer
 	arena []byte
-	refs  atomic.Int32
+	// batches are the slab's shard batches, one per shard, reused with it.
+	batches []*shardBatch
+	refs    atomic.Int32
+	home    *slabStack
 }
 
-var slabPool = sync.Pool{New: func() any { return new(slab) }}
+// batch returns the slab's empty batch for shard i of n.
+func (s *slab) batch(i, n int) *shardBatch {
+	if s.batches == nil {
+		s.batches = make([]*shardBatch, n)
+	}
+	b := s.batches[i]
+	if b == nil {
+		b = &shardBatch{items: make([]item, 0, chunkSize)}
+		s.batches[i] = b
+	}
+	b.items, b.slab = b.items[:0], s
+	return b
+}
 
-func getSlab() *slab {
-	s := slabPool.Get().(*slab)
-	s.recs, s.flows, s.dns, s.calls, s.ans, s.arena = s.recs[:0], s.flows[:0], s.dns[:0], s.calls[:0], s.ans[:0], s.arena[:0]
-	return s
+// slabStack is a router's free slabs. Shards push, the router pops.
+type slabStack struct {
+	mu    sync.Mutex
+	slabs []*slab
+}
+
+// getSlab returns an empty slab with room for a chunk: the one the shards gave
+// back last, or a new one.
+func (rt *router) getSlab() *slab {
+	st := rt.free
+	st.mu.Lock()
+	if n := len(st.slabs); n > 0 {
+		s := st.slabs[n-1]
+		st.slabs[n-1] = nil
+		st.slabs = st.slabs[:n-1]
+		st.mu.Unlock()
+		return s
+	}
+	st.mu.Unlock()
+	return &slab{recs: make([]rec, 0, chunkSize), home: st}
 }
 
 func (s *slab) release() {
-	if s.refs.Add(-1) == 0 {
-		clear(s.recs[:cap(s.recs)]) // drop references for the GC
-		slabPool.Put(s)
+	if s.refs.Add(-1) != 0 {
+		return
 	}
+	clear(s.recs) // drop references for the GC
+	s.recs, s.flows, s.dns, s.calls, s.ans, s.arena = s.recs[:0], s.flows[:0], s.dns[:0], s.calls[:0], s.ans[:0], s.arena[:0]
+	st := s.home
+	st.mu.Lock()
+	if len(st.slabs) < slabsKept {
+		st.slabs = append(st.slabs, s)
+	}
+	st.mu.Unlock()
+}
+
+// keep copies a routed record and its view into the slab and returns the copy.
+// The slab holds at most a chunk of records, so its slices, sized for one,
+// never move.
+func (s *slab) keep(r *rec) *rec {
+	s.recs = append(s.recs, *r)
+	c := &s.recs[len(s.recs)-1]
+	switch r.kind {
+	case record.KindFlow:
+		if s.flows == nil {
+			s.flows = make([]record.Flow, 0, chunkSize)
+		}
+		s.flows = s.flows[:len(s.flows)+1]
+		f := &s.flows[len(s.flows)-1]
+		copyFlow(f, r.flow)
+		f.Raw = s.copyBytes(r.flow.Raw)
+		c.r, c.flow = f, f
+	case record.KindDNS:
+		if s.dns == nil {
+			s.dns = make([]record.DNSQuery, 0, chunkSize)
+		}
+		s.dns = append(s.dns, *r.dns)
+		q := &s.dns[len(s.dns)-1]
+		q.Raw = s.copyBytes(r.dns.Raw)
+		start := len(s.ans)
+		s.ans = append(s.ans, r.dns.Answers...)
+		q.Answers = s.ans[start:len(s.ans):len(s.ans)]
+		c.r, c.dns = q, q
+	case record.KindAPICall:
+		if s.calls == nil {
+			s.calls = make([]record.APICall, 0, chunkSize)
+		}
+		s.calls = append(s.calls, *r.call)
+		a := &s.calls[len(s.calls)-1]
+		a.Raw = s.copyBytes(r.call.Raw)
+		c.r, c.call = a, a
+	}
+	return c
 }
 
 // copyBytes copies b into the arena and returns the copy. The arena may grow by
@@ -96,84 +186,77 @@ const (
 	skipNoTime     = "no event time"
 )
 
-// loadBatch copies a decode batch into a slab and derives each record's view.
+// loadChunk appends the views of records lo…hi of a decode batch to rt.recs.
 // Records filtered out (outside since/until) or unusable are counted in skips.
-func (e *Engine) loadBatch(b *decode.Batch, s *slab, rt *router) {
+// rt.recs and rt.moved have room for a chunk: pointers into them stay valid.
+func (e *Engine) loadChunk(b *decode.Batch, lo, hi int, rt *router) {
 	skips := rt.skips
-	n := b.Len()
-	if cap(s.recs) < n {
-		s.recs = make([]rec, 0, n)
-	}
+	first := len(rt.recs)
 	switch b.Kind {
 	case record.KindFlow:
-		if cap(s.flows) < n {
-			s.flows = make([]record.Flow, 0, n)
-		}
-		for i := range b.Flows {
-			src := &b.Flows[i]
-			if src.Present&(1<<record.FlowSrcAddr|1<<record.FlowDstAddr) != 1<<record.FlowSrcAddr|1<<record.FlowDstAddr {
+		for i := lo; i < hi; i++ {
+			f := &b.Flows[i]
+			if f.Present&(1<<record.FlowSrcAddr|1<<record.FlowDstAddr) != 1<<record.FlowSrcAddr|1<<record.FlowDstAddr {
 				skips[skipNoAddr]++
 				continue
 			}
-			if !e.inRange(src.Timestamp()) {
+			t := f.Timestamp()
+			if e.ranged && !e.inRange(t) {
 				continue
 			}
-			s.flows = s.flows[:len(s.flows)+1]
-			f := &s.flows[len(s.flows)-1]
-			copyFlow(f, src)
-			f.Raw = s.copyBytes(src.Raw)
-			s.recs = append(s.recs, rec{kind: record.KindFlow, r: f, flow: f, time: f.Timestamp()})
-			if !e.viewFlow(&s.recs[len(s.recs)-1], rt) {
-				s.recs = s.recs[:len(s.recs)-1]
+			rt.recs = append(rt.recs, rec{kind: record.KindFlow, r: f, flow: f, time: t, acctH: rt.accountHash(f.AccountID)})
+			if !e.viewFlow(&rt.recs[len(rt.recs)-1], rt) {
+				rt.recs = rt.recs[:len(rt.recs)-1]
 				skips[skipNATOutside]++
 			}
 		}
+		return
 	case record.KindDNS:
-		if cap(s.dns) < n {
-			s.dns = make([]record.DNSQuery, 0, n)
-		}
-		for i := range b.DNS {
-			src := &b.DNS[i]
-			if !e.inRange(src.Timestamp()) {
+		for i := lo; i < hi; i++ {
+			q := &b.DNS[i]
+			if !e.inRange(q.Timestamp()) {
 				continue
 			}
-			s.dns = append(s.dns, *src)
-			q := &s.dns[len(s.dns)-1]
-			q.Raw = s.copyBytes(src.Raw)
-			start := len(s.ans)
-			s.ans = append(s.ans, src.Answers...)
-			q.Answers = s.ans[start:len(s.ans):len(s.ans)]
-			s.recs = append(s.recs, rec{kind: record.KindDNS, r: q, dns: q, time: q.Time, name: normName(q.QueryName)})
+			rt.recs = append(rt.recs, rec{kind: record.KindDNS, r: q, dns: q, time: q.Time, name: normName(q.QueryName)})
 		}
 	case record.KindAPICall:
-		if cap(s.calls) < n {
-			s.calls = make([]record.APICall, 0, n)
-		}
-		for i := range b.Calls {
-			src := &b.Calls[i]
-			if !e.inRange(src.Timestamp()) {
+		for i := lo; i < hi; i++ {
+			c := &b.Calls[i]
+			if !e.inRange(c.Timestamp()) {
 				continue
 			}
-			s.calls = append(s.calls, *src)
-			c := &s.calls[len(s.calls)-1]
-			c.Raw = s.copyBytes(src.Raw)
-			s.recs = append(s.recs, rec{kind: record.KindAPICall, r: c, call: c, time: c.EventTime})
+			rt.recs = append(rt.recs, rec{kind: record.KindAPICall, r: c, call: c, time: c.EventTime})
 		}
 	}
-	for i := range s.recs {
-		r := &s.recs[i]
-		a := accountOf(r)
-		if a != rt.lastAcct || !rt.acctSet {
-			rt.lastAcct, rt.lastAcctH, rt.acctSet = a, window.HashString(a)^uint64(len(a)), true
-		}
-		r.acctH = rt.lastAcctH
+	for i := first; i < len(rt.recs); i++ {
+		r := &rt.recs[i]
+		r.acctH = rt.accountHash(accountOf(r))
 	}
-	// Pointers into s.flows etc. stay valid: each slice was given enough capacity
-	// before the loop, so append never moved it.
+}
+
+// accountHash returns the hash of an account (the start of every group key),
+// reusing the last one while the account repeats.
+func (rt *router) accountHash(a string) uint64 {
+	if !sameString(a, rt.lastAcct) || !rt.acctSet {
+		rt.lastAcct, rt.lastAcctH, rt.acctSet = a, window.HashString(a)^uint64(len(a)), true
+	}
+	return rt.lastAcctH
 }
 
 func (e *Engine) inRange(ts int64) bool {
 	return (e.cfg.Since == 0 || ts >= e.cfg.Since) && (e.cfg.Until == 0 || ts <= e.cfg.Until)
+}
+
+// setENI sets the view's interface information: the record's interface, and
+// its instance, from the record or else from the inventory (an interface of a
+// NAT gateway or another non-instance has none).
+func (rt *router) setENI(r *rec) {
+	f := r.flow
+	inst := f.InstanceID
+	if inst == "" && r.iface != nil && r.iface.Kind() == inventory.KindInstance {
+		inst = r.iface.InstanceID
+	}
+	r.eni = rt.eniInfo(f, inst)
 }
 
 // eniInfo returns the interned interface information of a flow record. The
@@ -195,7 +278,8 @@ func (rt *router) eniInfo(f *record.Flow, inst string) *eniInfo {
 	if len(rt.enis) >= maxInterned {
 		clear(rt.enis) // pointers already handed out stay valid
 	}
-	x := &eniInfo{eni: f.InterfaceID, inst: inst, vpc: f.VPCID, subnet: f.SubnetID, acct: f.AccountID, region: f.Region}
+	vpc, subnet, region := interfaceContext(f)
+	x := &eniInfo{eni: f.InterfaceID, inst: inst, vpc: vpc, subnet: subnet, acct: f.AccountID, region: region}
 	rt.enis[k] = x
 	rt.eniCache[slot] = x
 	return x
@@ -209,8 +293,27 @@ const (
 
 // same reports whether x describes the interface of record f with instance inst.
 func (x *eniInfo) same(f *record.Flow, inst string) bool {
-	return x.eni == f.InterfaceID && x.inst == inst && x.vpc == f.VPCID && x.acct == f.AccountID &&
-		x.region == f.Region && x.subnet == f.SubnetID
+	if !sameString(x.eni, f.InterfaceID) || !sameString(x.inst, inst) || !sameString(x.acct, f.AccountID) {
+		return false
+	}
+	vpc, subnet, region := interfaceContext(f)
+	return sameString(x.vpc, vpc) && sameString(x.subnet, subnet) && sameString(x.region, region)
+}
+
+// interfaceContext returns a flow record's VPC, subnet and region, reading
+// only the fields the record has (an absent one is "" anyway): most formats
+// have none, and their cache lines need not be touched.
+func interfaceContext(f *record.Flow) (vpc, subnet, region string) {
+	if f.Present&(1<<record.FlowVPCID|1<<record.FlowSubnetID|1<<record.FlowRegion) == 0 {
+		return "", "", ""
+	}
+	return f.VPCID, f.SubnetID, f.Region
+}
+
+// sameString is a == b, answered without a call when both are the same
+// interned string (decoders intern these fields) or of different lengths.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
 type eniKey struct{ eni, inst string }
@@ -246,12 +349,22 @@ func normName(s string) string {
 // gateways, load balancers and endpoints have none).
 func (e *Engine) viewFlow(r *rec, rt *router) bool {
 	f := r.flow
-	var srcMoved, dstMoved bool
-	if f.Present.Has(record.FlowPktSrcAddr) && f.PktSrcAddr.IsValid() && f.PktSrcAddr != f.SrcAddr {
-		f.SrcAddr, srcMoved = f.PktSrcAddr, true
-	}
-	if f.Present.Has(record.FlowPktDstAddr) && f.PktDstAddr.IsValid() && f.PktDstAddr != f.DstAddr {
-		f.DstAddr, dstMoved = f.PktDstAddr, true
+	srcMoved := f.Present.Has(record.FlowPktSrcAddr) && f.PktSrcAddr.IsValid() && f.PktSrcAddr != f.SrcAddr
+	dstMoved := f.Present.Has(record.FlowPktDstAddr) && f.PktDstAddr.IsValid() && f.PktDstAddr != f.DstAddr
+	if srcMoved || dstMoved {
+		// Re-address a copy: the batch is the caller's.
+		rt.moved = rt.moved[:len(rt.moved)+1]
+		m := &rt.moved[len(rt.moved)-1]
+		copyFlow(m, f)
+		m.Raw, m.Extra = f.Raw, f.Extra
+		if srcMoved {
+			m.SrcAddr = f.PktSrcAddr
+		}
+		if dstMoved {
+			m.DstAddr = f.PktDstAddr
+		}
+		f = m
+		r.r, r.flow = m, m
 	}
 	r.relayed = srcMoved || dstMoved
 	r.srcInt, r.srcPub = classify(f.SrcAddr)
@@ -275,33 +388,34 @@ func (e *Engine) viewFlow(r *rec, rt *router) bool {
 		}
 		r.local = sideNone
 	} else {
-		switch f.FlowDirection {
+		dir := record.DirectionUnknown // as an absent field holds; read only if present, sparing a cache line
+		if f.Present.Has(record.FlowFlowDirection) {
+			dir = f.FlowDirection
+		}
+		switch dir {
 		case record.DirectionEgress:
 			r.local = sideSrc
 		case record.DirectionIngress:
 			r.local = sideDst
 		default:
-			r.local = localByAddress(f, eni)
+			r.local = localByAddress(f, eni, r.srcInt, r.dstInt)
 		}
 		if r.local == sideSrc && srcMoved || r.local == sideDst && dstMoved {
 			// The interface's own side was re-addressed: not its address any more.
 			r.local = sideNone
 		}
 	}
-	inst := f.InstanceID
-	if inst == "" && eni != nil && !nonInstance {
-		inst = eni.InstanceID
-	}
-	r.eni = rt.eniInfo(f, inst)
+	r.iface = eni
 	r.request = isRequest(f)
+	r.class = viewClass(r.request, r.srcPub, r.dstPub)
 	return true
 }
 
 // localByAddress tells which address is the interface's own when the record has
 // no flow-direction: from the inventory's addresses of the interface, else the
 // private side of a private–public pair, else none (both private: the record
-// could be either end's).
-func localByAddress(f *record.Flow, eni *inventory.Interface) side {
+// could be either end's). sp and dp are isInternal of the addresses.
+func localByAddress(f *record.Flow, eni *inventory.Interface, sp, dp bool) side {
 	if eni != nil {
 		for _, p := range eni.PrivateIPs {
 			switch p.Addr {
@@ -320,7 +434,6 @@ func localByAddress(f *record.Flow, eni *inventory.Interface) side {
 			}
 		}
 	}
-	sp, dp := isInternal(f.SrcAddr), isInternal(f.DstAddr)
 	switch {
 	case sp && !dp:
 		return sideSrc
@@ -365,36 +478,56 @@ func isPublic(a netip.Addr) bool {
 	return a.IsGlobalUnicast() && !isInternal(a) && !a.IsMulticast()
 }
 
-// The flow fields of the ECS (v7) and Transit Gateway (v6) groups: most logs
-// have none, so copies skip them.
-var ecsFields, tgwFields = func() (e, t record.FieldSet) {
+// Groups of flow fields that share cache lines of record.Flow and that most
+// logs lack (version 2 has none of them): copies skip a group unless either
+// record has one of its fields. The interface group (vpc-id, subnet-id,
+// instance-id), the version 3–5 groups, ECS (v7), Transit Gateway (v6) and
+// reject-reason (v8).
+var ifaceGroup, v3Group, v5Group, ecsGroup, tgwGroup = func() (i, v3, v5, e, t record.FieldSet) {
+	i = i.Add(record.FlowVPCID).Add(record.FlowSubnetID).Add(record.FlowInstanceID)
+	v3 = v3.Add(record.FlowTCPFlags).Add(record.FlowType).Add(record.FlowPktSrcAddr).Add(record.FlowPktDstAddr)
+	for id := record.FlowRegion; id <= record.FlowTrafficPath; id++ {
+		v5 = v5.Add(id)
+	}
 	for id := record.FlowECSClusterARN; id <= record.FlowECSTaskID; id++ {
 		e = e.Add(id)
 	}
 	for id := record.FlowTGWResourceType; id <= record.FlowPacketsLostTTLExpired; id++ {
 		t = t.Add(id)
 	}
-	return e, t
+	return i, v3, v5, e, t
 }()
 
-// copyFlow copies a flow record into dst (a slab slot that may hold an older
-// record), field by field: the ECS and Transit Gateway groups, half of the
-// struct, only when either record has them. Raw and Extra are the caller's.
+// copyFlow copies a flow record into dst (a reused slot that may hold an older
+// record), field by field, a group of fields only when either record has one
+// of them. Raw and Extra are the caller's.
 func copyFlow(dst, src *record.Flow) {
 	old := dst.Present
+	any := src.Present | old
 	dst.Present, dst.Version, dst.AccountID, dst.InterfaceID = src.Present, src.Version, src.AccountID, src.InterfaceID
 	dst.SrcAddr, dst.DstAddr, dst.SrcPort, dst.DstPort, dst.Protocol = src.SrcAddr, src.DstAddr, src.SrcPort, src.DstPort, src.Protocol
 	dst.Packets, dst.Bytes, dst.Start, dst.End = src.Packets, src.Bytes, src.Start, src.End
-	dst.Action, dst.LogStatus, dst.VPCID, dst.SubnetID, dst.InstanceID = src.Action, src.LogStatus, src.VPCID, src.SubnetID, src.InstanceID
-	dst.TCPFlags, dst.Type, dst.PktSrcAddr, dst.PktDstAddr = src.TCPFlags, src.Type, src.PktSrcAddr, src.PktDstAddr
-	dst.Region, dst.AZID, dst.SublocationType, dst.SublocationID = src.Region, src.AZID, src.SublocationType, src.SublocationID
-	dst.PktSrcAWSService, dst.PktDstAWSService = src.PktSrcAWSService, src.PktDstAWSService
-	dst.FlowDirection, dst.TrafficPath, dst.RejectReason, dst.Stream = src.FlowDirection, src.TrafficPath, src.RejectReason, src.Stream
+	dst.Action, dst.LogStatus = src.Action, src.LogStatus
+	if any&ifaceGroup != 0 {
+		dst.VPCID, dst.SubnetID, dst.InstanceID = src.VPCID, src.SubnetID, src.InstanceID
+	}
+	if any&v3Group != 0 {
+		dst.TCPFlags, dst.Type, dst.PktSrcAddr, dst.PktDstAddr = src.TCPFlags, src.Type, src.PktSrcAddr, src.PktDstAddr
+	}
+	if any&v5Group != 0 {
+		dst.Region, dst.AZID, dst.SublocationType, dst.SublocationID = src.Region, src.AZID, src.SublocationType, src.SublocationID
+		dst.PktSrcAWSService, dst.PktDstAWSService = src.PktSrcAWSService, src.PktDstAWSService
+		dst.FlowDirection, dst.TrafficPath = src.FlowDirection, src.TrafficPath
+	}
+	if any&(1<<record.FlowRejectReason) != 0 {
+		dst.RejectReason = src.RejectReason
+	}
+	dst.Stream = src.Stream
 	dst.Extra = nil // aliases the decoder's line; detections do not read it
-	if (src.Present|old)&ecsFields != 0 {
+	if any&ecsGroup != 0 {
 		dst.ECS = src.ECS
 	}
-	if (src.Present|old)&tgwFields != 0 {
+	if any&tgwGroup != 0 {
 		dst.TGW = src.TGW
 	}
 }

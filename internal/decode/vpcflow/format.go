@@ -64,6 +64,9 @@ func init() {
 type layout struct {
 	cols    []column
 	unknown []string // names of the unknown columns, in order
+	// isDefault is set when cols are the default format's fields in its order:
+	// lines take parseDefault's fast path (fastv2.go).
+	isDefault bool
 }
 
 // parseFormat parses a configured format: AWS's "${version} ${account-id} …"
@@ -102,6 +105,7 @@ func parseFormat(s string) (*layout, error) {
 		seen[id] = true
 		lay.cols = append(lay.cols, knownColumn(id, name))
 	}
+	lay.isDefault = isDefaultOrder(lay.cols)
 	return lay, nil
 }
 
@@ -136,6 +140,7 @@ func headerLayout(line []byte, extras func(name string) *interner) *layout {
 			lay.unknown = append(lay.unknown, name)
 		}
 	}
+	lay.isDefault = isDefaultOrder(lay.cols)
 	return lay
 }
 

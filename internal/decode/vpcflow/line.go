@@ -49,6 +49,12 @@ func (d *Decoder) parseLine(f *record.Flow, lay *layout, line []byte) *LineError
 	if len(line) == 0 {
 		return &LineError{ReasonFieldCount, "empty line"}
 	}
+	if lay.isDefault {
+		if d.parseDefault(f, line) {
+			return nil
+		}
+		f.Reset() // and decode it field by field, to say what is wrong
+	}
 	cols := lay.cols
 	pos := 0
 	for i := range cols {
