@@ -157,7 +157,7 @@ func flowCond(e query.Expr) (flowPred, error) {
 		}
 	case *query.CallExpr:
 		if x.Name == "ispresent" && len(x.Args) == 1 {
-			if id, ok := directField(x.Args[0]); ok && (flowIntOf(id) != nil || isAddrField(id)) {
+			if id, ok := directField(x.Args[0]); ok && (record.FlowIntReader(id) != nil || record.FlowAddrReader(id) != nil) {
 				return func(f *record.Flow) bool { return f.Present.Has(id) }, nil
 			}
 		}
@@ -266,7 +266,7 @@ func flowCompareConst(e *query.CompareExpr) flowPred {
 	case record.FlowBytes:
 		return func(f *record.Flow) bool { return f.Present.Has(record.FlowBytes) && holdsInt(op, f.Bytes, n) }
 	}
-	if get := flowIntOf(id); get != nil {
+	if get := record.FlowIntReader(id); get != nil {
 		return func(f *record.Flow) bool { return f.Present.Has(id) && holdsInt(op, get(f), n) }
 	}
 	return nil
@@ -370,7 +370,7 @@ func intOperand(e query.Expr) func(f *record.Flow) (int64, opState) {
 		return func(*record.Flow) (int64, opState) { return v, opOK }
 	}
 	if id, ok := directField(e); ok {
-		get := flowIntOf(id)
+		get := record.FlowIntReader(id)
 		if get == nil {
 			return nil
 		}
@@ -438,7 +438,7 @@ func intLiteral(e query.Expr) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	if looksInteger(n.Text) {
+	if query.LooksInteger(n.Text) {
 		if i, err := strconv.ParseInt(n.Text, 10, 64); err == nil {
 			return i, true
 		}
@@ -450,24 +450,6 @@ func intLiteral(e query.Expr) (int64, bool) {
 	return int64(v), true
 }
 
-// looksInteger is the query language's test for a literal written as a whole
-// number: an optional sign and at most 18 digits.
-func looksInteger(s string) bool {
-	i := 0
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		i++
-	}
-	if i == len(s) || len(s)-i > 18 {
-		return false
-	}
-	for ; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // flowIn compiles "field in [numbers]" (or not in) for a whole-number field:
 // a record without the field is in neither.
 func flowIn(e *query.InExpr) flowPred {
@@ -475,7 +457,7 @@ func flowIn(e *query.InExpr) flowPred {
 	if !ok {
 		return nil
 	}
-	get := flowIntOf(id)
+	get := record.FlowIntReader(id)
 	if get == nil {
 		return nil
 	}
@@ -517,39 +499,6 @@ func directField(e query.Expr) (record.FieldID, bool) {
 		return 0, false
 	}
 	return f.ID, true
-}
-
-// flowIntOf returns a reader of a whole-number flow field whose value the
-// query language reads straight from the struct (its eval_flow.go); nil for
-// other fields.
-func flowIntOf(id record.FieldID) func(f *record.Flow) int64 {
-	switch id {
-	case record.FlowSrcPort:
-		return func(f *record.Flow) int64 { return int64(f.SrcPort) }
-	case record.FlowDstPort:
-		return func(f *record.Flow) int64 { return int64(f.DstPort) }
-	case record.FlowProtocol:
-		return func(f *record.Flow) int64 { return int64(f.Protocol) }
-	case record.FlowPackets:
-		return func(f *record.Flow) int64 { return f.Packets }
-	case record.FlowBytes:
-		return func(f *record.Flow) int64 { return f.Bytes }
-	case record.FlowStart:
-		return func(f *record.Flow) int64 { return f.Start }
-	case record.FlowEnd:
-		return func(f *record.Flow) int64 { return f.End }
-	case record.FlowTCPFlags:
-		return func(f *record.Flow) int64 { return int64(f.TCPFlags) }
-	}
-	return nil
-}
-
-func isAddrField(id record.FieldID) bool {
-	switch id {
-	case record.FlowSrcAddr, record.FlowDstAddr, record.FlowPktSrcAddr, record.FlowPktDstAddr:
-		return true
-	}
-	return false
 }
 
 // Rules often share a condition: portscan's whole filter is the start of

@@ -186,7 +186,7 @@ func literal(e Expr) (record.Value, bool) {
 
 // numberLit returns a number literal's value, exact for whole numbers.
 func numberLit(n *NumberLit) record.Value {
-	if looksInteger(n.Text) {
+	if LooksInteger(n.Text) {
 		if i, err := strconv.ParseInt(n.Text, 10, 64); err == nil {
 			return record.IntValue(i)
 		}

@@ -1,10 +1,6 @@
 package query
 
-import (
-	"net/netip"
-
-	"github.com/vigil-dev/vigil/internal/record"
-)
+import "github.com/vigil-dev/vigil/internal/record"
 
 // Flow logs are the bulk of what vigil reads, and most filters compare one
 // flow field with a constant (dstPort = 22, action = "REJECT", srcAddr like
@@ -12,44 +8,6 @@ import (
 // instead of going through Record.Get's switch and a Value, which halves
 // the cost of such a filter. Profiling showed the switch and the copies of
 // the 64-byte Value as the bulk of it.
-
-// flowInt returns a direct reader of a whole-number flow field.
-func flowInt(id record.FieldID) func(f *record.Flow) int64 {
-	switch id {
-	case record.FlowSrcPort:
-		return func(f *record.Flow) int64 { return int64(f.SrcPort) }
-	case record.FlowDstPort:
-		return func(f *record.Flow) int64 { return int64(f.DstPort) }
-	case record.FlowProtocol:
-		return func(f *record.Flow) int64 { return int64(f.Protocol) }
-	case record.FlowPackets:
-		return func(f *record.Flow) int64 { return f.Packets }
-	case record.FlowBytes:
-		return func(f *record.Flow) int64 { return f.Bytes }
-	case record.FlowStart:
-		return func(f *record.Flow) int64 { return f.Start }
-	case record.FlowEnd:
-		return func(f *record.Flow) int64 { return f.End }
-	case record.FlowTCPFlags:
-		return func(f *record.Flow) int64 { return int64(f.TCPFlags) }
-	}
-	return nil
-}
-
-// flowAddr returns a direct reader of an address flow field.
-func flowAddr(id record.FieldID) func(f *record.Flow) netip.Addr {
-	switch id {
-	case record.FlowSrcAddr:
-		return func(f *record.Flow) netip.Addr { return f.SrcAddr }
-	case record.FlowDstAddr:
-		return func(f *record.Flow) netip.Addr { return f.DstAddr }
-	case record.FlowPktSrcAddr:
-		return func(f *record.Flow) netip.Addr { return f.PktSrcAddr }
-	case record.FlowPktDstAddr:
-		return func(f *record.Flow) netip.Addr { return f.PktDstAddr }
-	}
-	return nil
-}
 
 // flowField returns, when e reads a flow field that has a direct reader,
 // its id; c must compile for flows.
@@ -72,7 +30,7 @@ func (c *Compiler) flowField(e Expr) (record.FieldID, bool) {
 // flowValue compiles a read of a flow field with a direct reader, or
 // returns nil.
 func flowValue(id record.FieldID) Eval {
-	if get := flowInt(id); get != nil {
+	if get := record.FlowIntReader(id); get != nil {
 		return func(r *Row) record.Value {
 			f, ok := r.Rec.(*record.Flow)
 			if !ok {
@@ -84,7 +42,7 @@ func flowValue(id record.FieldID) Eval {
 			return record.Value{Kind: record.Int, Int: get(f)}
 		}
 	}
-	if get := flowAddr(id); get != nil {
+	if get := record.FlowAddrReader(id); get != nil {
 		return func(r *Row) record.Value {
 			f, ok := r.Rec.(*record.Flow)
 			if !ok {
@@ -101,7 +59,7 @@ func flowValue(id record.FieldID) Eval {
 
 // flowCompareInt compiles "flow field op n" for a whole-number field.
 func flowCompareInt(id record.FieldID, op CompareOp, n int64) Pred {
-	get := flowInt(id)
+	get := record.FlowIntReader(id)
 	if get == nil {
 		return nil
 	}

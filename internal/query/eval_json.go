@@ -111,7 +111,7 @@ func jsonScalar(t string) record.Value {
 	case 'n':
 		return missing
 	}
-	if looksInteger(t) {
+	if LooksInteger(t) {
 		if n, err := strconv.ParseInt(t, 10, 64); err == nil {
 			return record.IntValue(n)
 		}

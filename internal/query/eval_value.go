@@ -95,7 +95,7 @@ func toInt(v record.Value) (int64, bool) {
 			return int64(v.F), true
 		}
 	case record.String:
-		if looksInteger(v.Str) {
+		if LooksInteger(v.Str) {
 			n, err := strconv.ParseInt(v.Str, 10, 64)
 			return n, err == nil
 		}
@@ -106,9 +106,10 @@ func toInt(v record.Value) (int64, bool) {
 	return 0, false
 }
 
-// looksInteger reports whether s is an optional sign followed by 1–18 digits
-// (so that ParseInt cannot fail or overflow).
-func looksInteger(s string) bool {
+// LooksInteger reports whether s is an optional sign followed by 1–18
+// digits, so that ParseInt cannot fail or overflow: the query language's
+// test for a literal, or a string, written as a whole number.
+func LooksInteger(s string) bool {
 	i := 0
 	if i < len(s) && (s[i] == '-' || s[i] == '+') {
 		i++
@@ -132,7 +133,7 @@ func parseNumber(s string) (float64, bool) {
 	if !isNumberText(s) {
 		return 0, false
 	}
-	if looksInteger(s) {
+	if LooksInteger(s) {
 		n, err := strconv.ParseInt(s, 10, 64)
 		return float64(n), err == nil
 	}

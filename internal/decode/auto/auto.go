@@ -51,6 +51,24 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// ConfigFor returns the configuration for a format name (ParseFormat; "" is
+// Auto) and a flow-log field order (vpcflow.Config.Format; "" is the default
+// version 2 fields), as configuration keys and flags give them. An error
+// starts with formatKey or flowKey, whichever names the bad value.
+func ConfigFor(format, flowFormat, formatKey, flowKey string) (Config, error) {
+	f, err := ParseFormat(format)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", formatKey, err)
+	}
+	c := DefaultConfig()
+	c.Format = f
+	c.VPCFlow = vpcflow.Config{Format: flowFormat}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", flowKey, err)
+	}
+	return c, nil
+}
+
 // Decoder detects each input's format and hands the input to that format's
 // decoder. It implements decode.Decoder; the format decoders it makes are kept
 // for later inputs, so use one Decoder per goroutine.

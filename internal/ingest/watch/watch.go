@@ -50,7 +50,6 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/decode/auto"
-	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/ingest"
 )
 
@@ -142,17 +141,7 @@ func (c Config) Validate() error {
 }
 
 func (c Config) decoderConfig() (auto.Config, error) {
-	f, err := auto.ParseFormat(c.Format)
-	if err != nil {
-		return auto.Config{}, fmt.Errorf("format: %w", err)
-	}
-	dc := auto.DefaultConfig()
-	dc.Format = f
-	dc.VPCFlow = vpcflow.Config{Format: c.FlowFormat}
-	if err := dc.Validate(); err != nil {
-		return auto.Config{}, fmt.Errorf("flow_format: %w", err)
-	}
-	return dc, nil
+	return auto.ConfigFor(c.Format, c.FlowFormat, "format", "flow_format")
 }
 
 // Source watches a folder. It implements ingest.Source.

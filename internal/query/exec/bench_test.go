@@ -1,7 +1,6 @@
 package exec_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/vigil-dev/vigil/internal/decode"
-	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/query"
 	"github.com/vigil-dev/vigil/internal/query/exec"
 	"github.com/vigil-dev/vigil/internal/query/plan"
@@ -68,29 +66,7 @@ func flowText(n int) string {
 // loadBatches decodes the benchmark records once and copies them out of the
 // decoder's reused buffers.
 func loadBatches(b *testing.B) []*decode.Batch {
-	benchOnce.Do(func() {
-		dec, err := vpcflow.New(vpcflow.DefaultConfig())
-		if err != nil {
-			b.Fatal(err)
-		}
-		in := &decode.Input{Name: "bench.log"}
-		_, err = dec.Decode(context.Background(), *in, strings.NewReader(flowText(benchRecords)), func(batch *decode.Batch) error {
-			c := &decode.Batch{Kind: batch.Kind, Input: in, Flows: append(batch.Flows[:0:0], batch.Flows...)}
-			for i := range c.Flows {
-				f := &c.Flows[i]
-				f.Raw = bytes.Clone(f.Raw)
-				f.AccountID = strings.Clone(f.AccountID)
-				f.InterfaceID = strings.Clone(f.InterfaceID)
-				f.Stream = strings.Clone(f.Stream)
-				f.Extra = nil
-			}
-			benchBatches = append(benchBatches, c)
-			return nil
-		}, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-	})
+	benchOnce.Do(func() { benchBatches = decodeAll(b, flowText(benchRecords)) })
 	return benchBatches
 }
 

@@ -124,7 +124,7 @@ func TestTruncated(t *testing.T) {
 }
 
 // decodeAll decodes flow text into batches that own their memory.
-func decodeAll(t *testing.T, text string) []*decode.Batch {
+func decodeAll(t testing.TB, text string) []*decode.Batch {
 	t.Helper()
 	dec, err := vpcflow.New(vpcflow.DefaultConfig())
 	if err != nil {
