@@ -22,12 +22,38 @@ import (
 
 // BenchmarkRecordToWebhook measures vigil serve end to end, as deployed: a
 // flow record appended to a watched file → detection → store commit → notify
-// outbox → a webhook receiver on 127.0.0.1. Each iteration appends one record
-// that raises a new finding (a new interface each time) at a random moment,
-// and waits for the webhook to receive it. Reported: p50, p99 and max latency.
+// outbox → a webhook receiver on 127.0.0.1. Each iteration appends, at a random
+// moment, one record that raises a new finding (a new interface each time),
+// and waits for the webhook to receive it: for rule=record, a record a rule
+// without a window matches; for rule=portscan, the probe of the 50th port of a
+// port scan whose 49 earlier probes were appended before (the built-in
+// portscan rule, 50 ports in 5 minutes; raise_at_threshold, the default).
+// Reported: p50, p99 and max latency, from the append of that record.
 //
 //	go test ./internal/app -run XXX -bench RecordToWebhook -benchtime 300x
 func BenchmarkRecordToWebhook(b *testing.B) {
+	b.Run("rule=record", func(b *testing.B) {
+		benchRecordToWebhook(b, func(_ time.Time, _, _ string) []string { return nil },
+			func(at time.Time, eni, src string) string { return flowLine(at, eni, src, 4444) })
+	})
+	probe := func(at time.Time, eni, src string, port int) string {
+		return fmt.Sprintf("2 111122223333 %s %s 198.51.100.44 49152 %d 6 1 44 %d %d REJECT OK", eni, src, port, at.Unix(), at.Unix())
+	}
+	b.Run("rule=portscan", func(b *testing.B) {
+		benchRecordToWebhook(b, func(at time.Time, eni, src string) []string {
+			lines := make([]string, 49)
+			for p := range lines {
+				lines[p] = probe(at, eni, src, 1000+p)
+			}
+			return lines
+		}, func(at time.Time, eni, src string) string { return probe(at, eni, src, 2000) })
+	})
+}
+
+// benchRecordToWebhook appends before(…) and, at a random moment after they
+// have been read, the record trigger(…), and measures from that append to the
+// webhook's receipt of a finding about the interface.
+func benchRecordToWebhook(b *testing.B, before func(at time.Time, eni, src string) []string, trigger func(at time.Time, eni, src string) string) {
 	dir := b.TempDir()
 	rcv, hook := newReceiver(b)
 	cfg := serveConfig(b, dir, hook.URL, "")
@@ -47,16 +73,26 @@ func BenchmarkRecordToWebhook(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	lat := make([]time.Duration, 0, b.N)
 	// One finding first, so that every connection and cache is warm.
-	appendLines(b, log, flowLine(time.Now(), "eni-warm", "10.9.9.9", 4444))
+	if lines := before(time.Now(), "eni-warm", "10.9.9.9"); len(lines) > 0 {
+		appendLines(b, log, lines...)
+	}
+	appendLines(b, log, trigger(time.Now(), "eni-warm", "10.9.9.9"))
 	if _, ok := rcv.waitFor("eni-warm", 10*time.Second); !ok {
 		b.Fatal("no webhook call within 10s")
 	}
 	b.ResetTimer()
 	for i := range b.N {
+		eni, src := fmt.Sprintf("eni-%08x", i+1), fmt.Sprintf("10.0.%d.%d", i/250%250, i%250+1)
+		if lines := before(time.Now(), eni, src); len(lines) > 0 {
+			appendLines(b, log, lines...)
+			time.Sleep(300 * time.Millisecond) // read and processed: a poll and a commit
+			if _, ok := rcv.waitFor(eni, 0); ok {
+				b.Fatalf("record %d: a finding before the record that crosses the threshold", i)
+			}
+		}
 		time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond) // any phase of the poll and commit cycles
-		eni := fmt.Sprintf("eni-%08x", i+1)
 		t0 := time.Now()
-		appendLines(b, log, flowLine(t0, eni, fmt.Sprintf("10.0.%d.%d", i/250%250, i%250+1), 4444))
+		appendLines(b, log, trigger(t0, eni, src))
 		at, ok := rcv.waitFor(eni, 10*time.Second)
 		if !ok {
 			b.Fatalf("record %d: no webhook call within 10s", i)

@@ -128,6 +128,10 @@ type DetectConfig struct {
 	Region     string        `yaml:"region"`
 	DetectorID string        `yaml:"detector_id"`
 	IdleAfter  time.Duration `yaml:"idle_after"`
+	// RaiseAtThreshold raises a finding the moment a detection's threshold
+	// is crossed and updates it when the burst is over; false raises it only
+	// then, a window of quiet later (detect.Config.RaiseAtThreshold).
+	RaiseAtThreshold bool `yaml:"raise_at_threshold"`
 }
 
 // ListConfig is one threat or trusted list file.
@@ -228,7 +232,7 @@ func DefaultConfig() Config {
 		HTTP: HTTPConfig{Listen: "127.0.0.1:9470"},
 		Store: StoreConfig{Driver: "sqlite", SQLite: sqlite.DefaultConfig(), Postgres: PostgresConfig{CacheBytes: 64 << 20},
 			Retention: retention.DefaultConfig()},
-		Detect:   DetectConfig{BuiltinLists: true, Lateness: det.Lateness, MaxKeys: det.MaxKeys, IdleAfter: 10 * time.Second},
+		Detect:   DetectConfig{BuiltinLists: true, Lateness: det.Lateness, MaxKeys: det.MaxKeys, IdleAfter: 10 * time.Second, RaiseAtThreshold: true},
 		Pipeline: pipeline.DefaultConfig(),
 		Suppress: suppress.DefaultConfig(),
 		Notify:   notify.DefaultConfig(),
@@ -239,6 +243,7 @@ func DefaultConfig() Config {
 func (d DetectConfig) EngineConfig() detect.Config {
 	c := detect.DefaultConfig()
 	c.Lateness, c.MaxKeys, c.Shards, c.Region, c.DetectorID, c.IdleAfter = d.Lateness, d.MaxKeys, d.Shards, d.Region, d.DetectorID, d.IdleAfter
+	c.RaiseAtThreshold = d.RaiseAtThreshold
 	return c
 }
 

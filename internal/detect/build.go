@@ -33,6 +33,11 @@ type occurrence struct {
 	info   map[string]any  // the rule's additionalInfo, from the latest record
 
 	ev evidence
+
+	// Early findings (early.go): announced once it has been raised early,
+	// announcing while it is, early what those findings reported.
+	announced, announcing bool
+	early                 []earlyFinding
 }
 
 type flowDetail struct {

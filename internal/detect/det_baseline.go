@@ -162,6 +162,7 @@ func (s *baselineShard) observe(r *rec, key gkey) {
 				st.volRemote = t.remote
 			}
 		}
+		s.k.announce(e)
 	}
 }
 
@@ -211,7 +212,7 @@ func (s *baselineShard) portFinding(r *rec, st *baselineState) {
 	}
 	f.Service.AdditionalInfo["unusual.port"] = int64(r.flow.DstPort)
 	f.Service.AdditionalInfo["vigilLearnedPorts"] = int64(len(st.ports) - 1)
-	s.env.emit(s.det, f)
+	s.env.emit(s.det, o, f)
 }
 
 func (s *baselineShard) raise(e *keyedEntry[baselineState]) {
@@ -229,7 +230,7 @@ func (s *baselineShard) raise(e *keyedEntry[baselineState]) {
 	s.d.e.finish(f, s.d.rule, o)
 	f.Service.AdditionalInfo["outBytes"] = number(o.metric)
 	f.Service.AdditionalInfo["vigilLearnedHourlyBytes"] = st.learned
-	s.env.emit(s.det, f)
+	s.env.emit(s.det, o, f)
 }
 
 func (s *baselineShard) advance(wm int64)                  { s.k.advance(wm) }

@@ -164,6 +164,7 @@ func (s *callShard) observe(r *rec, key gkey) {
 		e.open(r)
 	}
 	e.occ.note(r, s.rule)
+	s.k.announce(e)
 }
 
 func (s *callShard) raise(e *keyedEntry[callState]) {
@@ -188,7 +189,7 @@ func (s *callShard) raise(e *keyedEntry[callState]) {
 	if s.info != nil {
 		s.info(f, st)
 	}
-	s.env.emit(s.det, f)
+	s.env.emit(s.det, o, f)
 }
 
 func (s *callShard) advance(wm int64)                  { s.k.advance(wm) }
@@ -326,6 +327,9 @@ func (s *credShard) observe(r *rec, key gkey) {
 	if e.occ == nil {
 		e.occ = co.occ // marks the key as holding open occurrences
 	}
+	if s.env.early && !co.occ.announced {
+		s.env.announce(co.occ, func() { s.raise(co) })
+	}
 }
 
 func (s *credShard) raiseAll(e *keyedEntry[credState]) {
@@ -360,7 +364,7 @@ func (s *credShard) raise(co *credOcc) {
 	if inst := instanceSession(c); inst != "" {
 		f.Service.AdditionalInfo["instanceId"] = inst
 	}
-	s.env.emit(s.det, f)
+	s.env.emit(s.det, o, f)
 }
 
 func (s *credShard) advance(wm int64)                  { s.k.advance(wm) }
@@ -555,7 +559,7 @@ func (s *s3PolicyShard) observe(r *rec, _ gkey) {
 	f.Service.ResourceRole = finding.RoleTarget
 	f.Service.Action.AWSAPICallAction = apiAction(c)
 	s.d.e.finish(f, s.d.rule, o)
-	s.env.emit(s.det, f)
+	s.env.emit(s.det, o, f)
 }
 
 func (s *s3PolicyShard) advance(int64) {}
@@ -658,6 +662,7 @@ func (s *loginShard) observe(r *rec, key gkey) {
 	}
 	if e.occ != nil {
 		e.occ.note(r, s.d.rule)
+		s.k.announce(e)
 	}
 }
 
@@ -674,7 +679,7 @@ func (s *loginShard) raise(e *keyedEntry[loginState]) {
 	f.Service.ResourceRole = finding.RoleTarget
 	f.Service.Action.AWSAPICallAction = apiAction(c)
 	s.d.e.finish(f, s.d.rule, o)
-	s.env.emit(s.det, f)
+	s.env.emit(s.det, o, f)
 }
 
 func (s *loginShard) advance(wm int64)                  { s.k.advance(wm) }

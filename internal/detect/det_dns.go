@@ -231,6 +231,7 @@ func (s *countShard) observe(r *rec, key gkey) {
 	if e.occ != nil {
 		e.occ.note(r, s.rule)
 		e.occ.metric = max(e.occ.metric, float64(n))
+		s.k.announce(e)
 	}
 }
 
@@ -248,7 +249,7 @@ func (s *countShard) raise(e *keyedEntry[namesState]) {
 	s.e.finish(f, s.rule, o)
 	f.Service.AdditionalInfo[finding.KeyVigilDistinct] = number(o.metric)
 	f.Service.AdditionalInfo[finding.KeyVigilThreshold] = s.min
-	s.env.emit(s.det, f)
+	s.env.emit(s.det, o, f)
 }
 
 func (s *countShard) advance(wm int64)                  { s.k.advance(wm) }
@@ -410,6 +411,7 @@ func (s *dnsIntelShard) observe(r *rec, key gkey) {
 		e.s.entry, _ = s.d.e.deps.Intel.MatchDomain(r.name)
 	}
 	e.occ.note(r, s.d.rule)
+	s.k.announce(e)
 }
 
 func (s *dnsIntelShard) raise(e *keyedEntry[dnsIntelState]) {
@@ -430,7 +432,7 @@ func (s *dnsIntelShard) raise(e *keyedEntry[dnsIntelState]) {
 		f.Service.AdditionalInfo["threatName"] = m.Threat
 	}
 	f.Service.AdditionalInfo["domain"] = m.Value()
-	s.env.emit(s.det, f)
+	s.env.emit(s.det, o, f)
 }
 
 func (s *dnsIntelShard) advance(wm int64)                  { s.k.advance(wm) }

@@ -182,6 +182,7 @@ func (s *portProbeShard) observe(r *rec, key gkey) {
 	if e.occ != nil {
 		e.occ.note(r, s.d.rule)
 		e.occ.metric = max(e.occ.metric, float64(st.ports.Count()))
+		s.k.announce(e)
 	}
 }
 
@@ -220,7 +221,7 @@ func (s *portProbeShard) raise(e *keyedEntry[probeState]) {
 		s.d.e.finish(f, s.d.rule, o)
 		f.Service.AdditionalInfo[finding.KeyVigilDistinct] = number(o.metric)
 		f.Service.AdditionalInfo["vigilRejected"] = st.rejected
-		s.env.emit(s.det, f)
+		s.env.emit(s.det, o, f)
 	}
 }
 
@@ -480,6 +481,8 @@ func (s *dosShard) observe(r *rec, key gkey) {
 		fl.in += f.Packets
 	}
 	fl.occ.metric = max(fl.occ.metric, float64(fl.out))
+	// A flood is not raised early (RaiseAtThreshold): whether it is one is
+	// known only at its end — a host that answers after all was not flooded.
 }
 
 // flood reports whether traffic to one host looks like a flood: one-way, or,
@@ -523,7 +526,7 @@ func (s *dosShard) raiseFlood(st *dosState, fl *dosFlood) {
 	info := f.Service.AdditionalInfo
 	info["packetsOut"], info["packetsIn"], info["outBytes"] = fl.out, fl.in, fl.bytes
 	info[finding.KeyVigilThreshold] = s.d.min(st.variant)
-	s.env.emit(s.det, f)
+	s.env.emit(s.det, o, f)
 }
 
 func (s *dosShard) advance(wm int64)                  { s.k.advance(wm) }
@@ -660,6 +663,7 @@ func (s *ipIntelShard) observe(r *rec, key gkey) {
 		e.open(r)
 	}
 	e.occ.note(r, s.d.rule)
+	s.k.announce(e)
 }
 
 func (s *ipIntelShard) raise(e *keyedEntry[ipIntelState]) {
@@ -683,7 +687,7 @@ func (s *ipIntelShard) raise(e *keyedEntry[ipIntelState]) {
 	if st.inbound {
 		f.Service.AdditionalInfo[finding.KeyVigilDistinct] = st.relays.Count()
 	}
-	s.env.emit(s.det, f)
+	s.env.emit(s.det, o, f)
 }
 
 func (s *ipIntelShard) advance(wm int64)                  { s.k.advance(wm) }

@@ -54,7 +54,9 @@
 // or at eviction, expiry or Close. So one burst is one occurrence whose numbers
 // (ports, attempts, bytes) cover the whole burst, and replaying a day gives the
 // findings tailing it live gives. Repeated occurrences of one issue aggregate
-// into one finding (finding.FingerprintOf, finding.Merge), with a count.
+// into one finding (finding.FingerprintOf, finding.Merge), with a count. In
+// live mode with Config.RaiseAtThreshold an occurrence is also raised when it
+// opens, and its close raises only the rest, as a continuation (early.go).
 //
 // # Contracts
 //

@@ -52,6 +52,11 @@ type Config struct {
 	// IdleAfter is how long (wall time) a stream may go without records before
 	// it stops holding its kind's watermark back (live mode); 0 means 10 s.
 	IdleAfter time.Duration
+	// RaiseAtThreshold, in live mode, raises an occurrence also when it opens
+	// (its threshold crossed), and its close then raises only the rest, as
+	// continuations (early.go): an alert seconds after the record that crossed
+	// the threshold, not a window after the burst ends.
+	RaiseAtThreshold bool
 }
 
 // DefaultConfig returns the default configuration.
@@ -102,7 +107,7 @@ type Deps struct {
 type Stats struct {
 	Records  map[record.Kind]int64 // records given to detectors, by kind
 	Skipped  map[string]int64      // records no detection could use, by reason
-	Findings int64                 // occurrences raised (before aggregation)
+	Findings int64                 // occurrences raised (before aggregation; continuations not counted)
 	Rules    []RuleStats           // per enabled rule, in rule order
 }
 
@@ -240,7 +245,9 @@ func (e *Engine) Start(ctx context.Context) {
 				if e.deps.OnFinding != nil {
 					e.deps.OnFinding(f)
 				}
-				e.nOcc.Add(1)
+				if !f.Continues {
+					e.nOcc.Add(1)
+				}
 				if !e.cfg.Live {
 					e.occ = append(e.occ, f)
 				}
@@ -254,7 +261,7 @@ func (e *Engine) Start(ctx context.Context) {
 	e.shards = make([]*shard, e.cfg.Shards)
 	for i := range e.shards {
 		s := &shard{e: e, idx: i, in: make(chan *shardBatch, e.cfg.QueueBatches)}
-		s.env = shardEnv{e: e, maxKeys: perShard}
+		s.env = shardEnv{e: e, maxKeys: perShard, early: e.cfg.Live && e.cfg.RaiseAtThreshold}
 		s.dets = make([]shardDetector, len(e.dets))
 		for j, d := range e.dets {
 			s.dets[j] = d.det.newShard(&s.env, j)
@@ -737,6 +744,7 @@ func (s *shard) send() {
 type shardEnv struct {
 	e       *Engine
 	maxKeys int
+	early   bool // raise occurrences when they open (Config.RaiseAtThreshold)
 	out     []*finding.Finding
 	// wm is the watermark of the batch being observed: activity older than it
 	// is complete (records that late are not expected).
@@ -752,12 +760,18 @@ func (env *shardEnv) quiet(last, t, gap int64) bool {
 	return t > last+gap && last+gap < env.wm
 }
 
-// emit completes a finding (severity, title, identity) and queues it.
-func (env *shardEnv) emit(det int, f *finding.Finding) {
+// emit completes a finding of occurrence o (severity, title, identity) and
+// queues it.
+func (env *shardEnv) emit(det int, o *occurrence, f *finding.Finding) {
 	if err := f.Complete(env.e.cfg.DetectorID); err != nil {
 		panic(fmt.Sprintf("BUG: detect: rule %s built an incomplete finding: %v", env.e.dets[det].rule.ID, err))
 	}
-	env.e.dets[det].occ.Add(1)
+	if o.announced {
+		env.noteEarly(o, f)
+	}
+	if !f.Continues {
+		env.e.dets[det].occ.Add(1)
+	}
 	env.out = append(env.out, f)
 }
 

@@ -77,6 +77,14 @@ func (k *keyed[S]) get(key gkey, t int64) *keyedEntry[S] {
 	return e
 }
 
+// announce raises e's open occurrence early with the detection's close
+// (shardEnv.announce); the close must leave the key's state as it is.
+func (k *keyed[S]) announce(e *keyedEntry[S]) {
+	if e.occ != nil && k.env.early && !e.occ.announced {
+		k.env.announce(e.occ, func() { k.close(e) })
+	}
+}
+
 func (k *keyed[S]) raise(e *keyedEntry[S]) {
 	// The occurrence covers the key's whole burst, also records that came in
 	// before it opened but happened after (out of order).

@@ -123,13 +123,18 @@ func (s *thresholdShard) observe(r *rec, key gkey) {
 		g.dst.note(r, sideDst)
 	}
 	metric := s.add(g, r)
+	opened := false
 	if g.occ == nil && metric >= s.rule.Threshold.AtLeast {
 		g.occ = newOccurrence(r)
 		g.occ.first = min(g.first, r.time)
+		opened = true
 	}
 	if g.occ != nil {
 		g.occ.note(r, s.rule)
 		g.occ.metric = max(g.occ.metric, metric)
+	}
+	if opened && s.env.early {
+		s.env.announce(g.occ, func() { s.emit(g.occ, g) })
 	}
 }
 
@@ -224,7 +229,7 @@ func (s *thresholdShard) emit(occ *occurrence, g *groupState) {
 		dst.fromOcc(occ, sideDst)
 	}
 	for _, f := range s.env.e.buildFindings(s.rule, occ, src, dst) {
-		s.env.emit(s.det, f)
+		s.env.emit(s.det, occ, f)
 	}
 }
 

@@ -1,7 +1,9 @@
 package finding
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -55,20 +57,16 @@ func (f *Finding) AddEvidence(recs ...EvidenceRecord) {
 	f.Evidence = boundEvidence(append(f.Evidence, recs...))
 }
 
-// boundEvidence orders ev by event time (stable, so records of equal time keep
-// their arrival order) and, if there are more than MaxEvidence, keeps the
-// EvidenceHead earliest and the MaxEvidence-EvidenceHead latest. The result is a
+// boundEvidence orders ev by event time, then text (stable, so records equal
+// in both keep their arrival order), and, if there are more than MaxEvidence,
+// keeps the EvidenceHead earliest and the MaxEvidence-EvidenceHead latest. The
+// order is the detection engine's, so a sample split in two (an early finding
+// and its continuation) merges back into the one sample; and the result is a
 // function of the multiset and arrival order of the records only, so merging the
 // same findings in the same order gives the same sample.
 func boundEvidence(ev []EvidenceRecord) []EvidenceRecord {
 	slices.SortStableFunc(ev, func(a, b EvidenceRecord) int {
-		switch {
-		case a.Time < b.Time:
-			return -1
-		case a.Time > b.Time:
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(a.Time, b.Time), strings.Compare(a.Raw, b.Raw))
 	})
 	if len(ev) <= MaxEvidence {
 		return ev

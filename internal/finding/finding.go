@@ -42,6 +42,22 @@ type Finding struct {
 	// inside service.additionalInfo, so GuardDuty's own keys stay exactly
 	// GuardDuty's; GuardDuty consumers ignore unknown keys.
 	Evidence []EvidenceRecord `json:"vigilEvidence,omitempty"`
+
+	// Continues marks the rest of an occurrence whose finding was raised
+	// early, when its threshold was crossed (vigil serve's raise_at_threshold):
+	// its counters and evidence are what came after, and Merge adds them
+	// without counting another occurrence. It is not part of the JSON: once
+	// merged, a finding is a finding.
+	Continues bool `json:"-"`
+}
+
+// Occurrences is how many occurrences f adds to the finding it is merged
+// into: its count (at least 1), or 0 when it continues one already counted.
+func (f *Finding) Occurrences() int64 {
+	if f.Continues {
+		return 0
+	}
+	return max(f.Service.Count, 1)
 }
 
 // ResourceType is resource.resourceType.

@@ -68,7 +68,8 @@ const MaxPortProbeDetails = 10
 // Merge folds src, a new occurrence, into dst, the finding it repeats (same ID),
 // at time now (the merging clock: event time when replaying):
 //
-//   - service.count: dst + src (a src count below 1 counts as 1);
+//   - service.count: dst + src.Occurrences() (a src count below 1 counts as
+//     1; a src that Continues an occurrence adds nothing);
 //   - eventFirstSeen and createdAt: the earlier; eventLastSeen: the later;
 //   - updatedAt: now, or dst's if that is later (updatedAt never goes back);
 //   - severity: the higher;
@@ -94,7 +95,7 @@ func Merge(dst, src *Finding, now Time) error {
 	latest := src.Service.EventLastSeen >= dst.Service.EventLastSeen
 
 	ds, ss := &dst.Service, &src.Service
-	ds.Count += max(ss.Count, 1)
+	ds.Count += src.Occurrences()
 	ds.EventFirstSeen = minTime(ds.EventFirstSeen, ss.EventFirstSeen)
 	ds.EventLastSeen = max(ds.EventLastSeen, ss.EventLastSeen)
 	dst.CreatedAt = minTime(dst.CreatedAt, src.CreatedAt)

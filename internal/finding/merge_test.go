@@ -80,6 +80,47 @@ func TestMergeRules(t *testing.T) {
 	}
 }
 
+// TestMergeContinues: a continuation adds its counters, evidence and times but
+// not an occurrence; its details are the latest.
+func TestMergeContinues(t *testing.T) {
+	dst := occurrence(t, 1000, 1000, 600, 10, 40000)
+	rest := occurrence(t, 1000, 5000, 300, 2, 40006)
+	rest.Continues = true
+	if rest.Occurrences() != 0 || dst.Occurrences() != 1 {
+		t.Errorf("Occurrences: continuation %d, occurrence %d; want 0 and 1", rest.Occurrences(), dst.Occurrences())
+	}
+	if err := Merge(dst, rest, 5000); err != nil {
+		t.Fatal(err)
+	}
+	s := dst.Service
+	if s.Count != 1 || s.EventLastSeen != 5000 || s.AdditionalInfo["inBytes"] != int64(900) || s.AdditionalInfo[KeyVigilEvents] != int64(6) ||
+		s.Action.NetworkConnectionAction.RemotePortDetails.Port != 40006 {
+		t.Errorf("count %d last %d inBytes %v vigilEvents %v port %d; want 1 5000 900 6 40006", s.Count, s.EventLastSeen,
+			s.AdditionalInfo["inBytes"], s.AdditionalInfo[KeyVigilEvents], s.Action.NetworkConnectionAction.RemotePortDetails.Port)
+	}
+	if b, _ := json.Marshal(rest); bytes.Contains(b, []byte("ontinues")) {
+		t.Error("Continues is in the finding's JSON")
+	}
+}
+
+// TestEvidenceSplitMerges: a sample split in two in the engine's order (time,
+// then text) merges back into the one sample, whatever the order of arrival
+// of records of equal time.
+func TestEvidenceSplitMerges(t *testing.T) {
+	var all []EvidenceRecord
+	for i := range 12 {
+		all = append(all, NewEvidence(Time(i/4), "flow", "", []byte(fmt.Sprintf("rec-%02d", 11-i))))
+	}
+	whole := &Finding{}
+	whole.AddEvidence(all...)
+	split := &Finding{}
+	split.AddEvidence(all[6:]...)
+	split.AddEvidence(all[:6]...)
+	if !reflect.DeepEqual(whole.Evidence, split.Evidence) {
+		t.Errorf("split sample %v\nwant %v", split.Evidence, whole.Evidence)
+	}
+}
+
 func TestMergeRejectsOtherFinding(t *testing.T) {
 	a := netFinding(t, "UnauthorizedAccess:EC2/SSHBruteForce", "i-1", "198.51.100.7", 1, RoleTarget)
 	b := netFinding(t, "UnauthorizedAccess:EC2/SSHBruteForce", "i-1", "198.51.100.8", 1, RoleTarget)

@@ -733,7 +733,7 @@ func (p *Pipeline) commit(ctx context.Context) error {
 			if cp.Publish == nil {
 				cp.Publish = map[string]int64{}
 			}
-			cp.Publish[f.ID] += max(f.Service.Count, 1)
+			cp.Publish[f.ID] += f.Occurrences()
 		}
 	}
 	raw, err := json.Marshal(cp)

@@ -255,7 +255,9 @@ func restartCorpus(chunkLines int) ([]memStream, []arrival, []string) {
 }
 
 // runMem runs the pipeline over the corpus until src.done, then stops it.
-func runMem(t *testing.T, st store.Store, rules *detect.RuleSet, src *memSource) {
+// With early, findings are raised when their threshold is crossed and
+// continued when the burst ends (detect.Config.RaiseAtThreshold).
+func runMem(t *testing.T, st store.Store, rules *detect.RuleSet, src *memSource, early bool) {
 	t.Helper()
 	cfg := pipeline.DefaultConfig()
 	cfg.CommitInterval, cfg.TickInterval, cfg.MaxReplay = 10*time.Millisecond, time.Minute, 3*time.Hour
@@ -263,6 +265,7 @@ func runMem(t *testing.T, st store.Store, rules *detect.RuleSet, src *memSource)
 	// Streams never go idle here: the watermark follows event time only, so
 	// the run does not depend on how fast it goes.
 	dc.Shards, dc.IdleAfter = 2, 24*time.Hour
+	dc.RaiseAtThreshold = early
 	p, err := pipeline.New(cfg, pipeline.Deps{Detect: dc, Rules: rules, Store: st,
 		Sources: []pipeline.NamedSource{{Name: "mem", Source: sourceFunc(func(ctx context.Context, sink ingest.Sink) error { return src.run(ctx, sink, t) })}}})
 	if err != nil {
@@ -290,7 +293,10 @@ func runMem(t *testing.T, st store.Store, rules *detect.RuleSet, src *memSource)
 // the corpus in turn — stride runs, each crashing every stride chunks from its
 // own offset, with two more chunks read but not committed at each crash — and
 // checks after each sequence that the stored findings are the batch run's:
-// same findings, counts, first and last seen.
+// same findings, counts, first and last seen, records counted. It does so
+// with findings raised when their burst ends, and raised when their threshold
+// is crossed then continued (serve's default): an early finding committed
+// before a crash is continued, not raised again, after the restart.
 func TestRestartAtEveryChunk(t *testing.T) {
 	const chunkLines, stride = 400, 5
 	rules := pipelinetest.Rules(t)
@@ -304,8 +310,13 @@ func TestRestartAtEveryChunk(t *testing.T) {
 	}
 	t.Logf("%d chunks; batch: %s", len(arrivals), describe(want))
 
-	for offset := range stride {
-		t.Run(fmt.Sprintf("from-chunk-%d", offset+1), func(t *testing.T) {
+	for run := range 2 * stride {
+		offset, early := run%stride, run >= stride
+		name := fmt.Sprintf("from-chunk-%d", offset+1)
+		if early {
+			name = "early-" + name
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			st := &mortalStore{Store: pipelinetest.OpenStore(t, filepath.Join(t.TempDir(), "vigil.db"))}
 			var replayed int64
@@ -321,7 +332,7 @@ func TestRestartAtEveryChunk(t *testing.T) {
 				src := &memSource{streams: streams, arrivals: arrivals, replayRun: chunkLines, uncommit: 2,
 					crashAfter: crashAfter, crash: func() { st.dead.Store(true) }, done: make(chan struct{})}
 				st.dead.Store(false)
-				runMem(t, st, rules, src)
+				runMem(t, st, rules, src, early)
 				replayed += src.replayed.Load()
 				orders = append(orders, strings.Join(compact(src.order), ","))
 				if testing.Verbose() {
@@ -390,9 +401,11 @@ func compareFindings(t *testing.T, what string, got []finding.Finding, want []*f
 			continue
 		}
 		delete(byID, w.ID)
-		if g.Service.Count != w.Service.Count || g.Service.EventFirstSeen != w.Service.EventFirstSeen || g.Service.EventLastSeen != w.Service.EventLastSeen {
-			t.Errorf("%s: %s on %s: count %d first %s last %s; batch count %d first %s last %s", what, w.Type, finding.ResourceID(&w.Resource),
-				g.Service.Count, g.Service.EventFirstSeen, g.Service.EventLastSeen, w.Service.Count, w.Service.EventFirstSeen, w.Service.EventLastSeen)
+		ge, we := g.Service.AdditionalInfo[finding.KeyVigilEvents], w.Service.AdditionalInfo[finding.KeyVigilEvents]
+		if g.Service.Count != w.Service.Count || g.Service.EventFirstSeen != w.Service.EventFirstSeen || g.Service.EventLastSeen != w.Service.EventLastSeen ||
+			fmt.Sprint(ge) != fmt.Sprint(we) {
+			t.Errorf("%s: %s on %s: count %d first %s last %s events %v; batch count %d first %s last %s events %v", what, w.Type, finding.ResourceID(&w.Resource),
+				g.Service.Count, g.Service.EventFirstSeen, g.Service.EventLastSeen, ge, w.Service.Count, w.Service.EventFirstSeen, w.Service.EventLastSeen, we)
 		}
 	}
 	for _, g := range byID {

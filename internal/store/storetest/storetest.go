@@ -208,6 +208,24 @@ func testUpsertBatchSemantics(t *testing.T, s store.Store) {
 	if res := upsert(t, s, Base); res.Created+res.Updated != 0 || len(res.Changes) != 0 {
 		t.Errorf("empty batch: %+v", res)
 	}
+
+	// An occurrence raised early and continued (finding.Finding.Continues) is
+	// one occurrence, whether the two come in one batch or two; its counters
+	// add up.
+	early := NetFinding(t, "Recon:EC2/Portscan", "111122223333", "i-3", "198.51.100.1", Base)
+	early.Service.AdditionalInfo = finding.AdditionalInfo{finding.KeyVigilEvents: int64(1)}
+	rest := NetFinding(t, "Recon:EC2/Portscan", "111122223333", "i-3", "198.51.100.1", Base+60_000)
+	rest.Service.AdditionalInfo = finding.AdditionalInfo{finding.KeyVigilEvents: int64(99)}
+	rest.Continues = true
+	upsert(t, s, Base+1000, early, rest)
+	upsert(t, s, Base+2000, early)
+	upsert(t, s, Base+70_000, rest)
+	got := get(t, s, early.ID)
+	if got.Service.Count != 2 || fmt.Sprint(got.Service.AdditionalInfo[finding.KeyVigilEvents]) != "200" ||
+		got.Service.EventLastSeen != rest.Service.EventLastSeen {
+		t.Errorf("two occurrences raised early and continued: count %d, vigilEvents %v, last seen %s; want 2, 200, %s",
+			got.Service.Count, got.Service.AdditionalInfo[finding.KeyVigilEvents], got.Service.EventLastSeen, rest.Service.EventLastSeen)
+	}
 }
 
 func testUpsertInvalidIsAtomic(t *testing.T, s store.Store) {

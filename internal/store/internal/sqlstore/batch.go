@@ -67,6 +67,7 @@ func (b *Batch) Apply(id string, stored *finding.Finding, now finding.Time) (sto
 		// the caller's slice is never written.
 		dst.Evidence = slices.Clip(dst.Evidence)
 		dst.Service.Count = max(dst.Service.Count, 1)
+		dst.Continues = false // an occurrence the store never saw start
 		srcs = srcs[1:]
 	} else {
 		dst = *stored
