@@ -19,7 +19,9 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/finding"
 	"github.com/vigil-dev/vigil/internal/store"
+	"github.com/vigil-dev/vigil/internal/store/postgres"
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
+	"github.com/vigil-dev/vigil/internal/testenv"
 )
 
 // TestMain lets a test run this package's binary as vigil itself: with
@@ -96,25 +98,58 @@ func appendLines(t *testing.T, path string, lines []string) {
 // flows.log.1, flows.log and the gzip delivery is one burst when read in time
 // order, two when flows.log is read before flows.log.1, as one worker does),
 // while serve reads them as they were written.
+//
+// It runs with each store: SQLite, and PostgreSQL (a throwaway server).
+// Findings are raised when their threshold is crossed and continued when the
+// burst ends (raise_at_threshold, the default), so the early finding of a
+// burst open at a kill must be continued after the restart, not raised again.
 func TestServeKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills vigil serve many times")
 	}
+	t.Run("sqlite", func(t *testing.T) {
+		db := filepath.Join(t.TempDir(), "vigil.db")
+		testServeKill9(t, fmt.Sprintf("{sqlite: {path: %q}}", db), func() store.Store {
+			cfg := sqlite.DefaultConfig()
+			cfg.Path = db
+			st, err := sqlite.Open(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := testenv.PostgresDatabase(t, testenv.Postgres(t))
+		testServeKill9(t, fmt.Sprintf("{driver: postgres, postgres: {dsn: %q}}", dsn), func() store.Store {
+			cfg := postgres.DefaultConfig()
+			cfg.DSN = dsn
+			st, err := postgres.Open(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		})
+	})
+}
+
+// testServeKill9 is TestServeKill9 with a store: storeYAML configures it,
+// open opens it for the test to read.
+func testServeKill9(t *testing.T, storeYAML string, open func() store.Store) {
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "logs")
 	os.MkdirAll(logs, 0o755)
 	os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(killRule), 0o600)
-	db := filepath.Join(dir, "vigil.db")
 	cfgPath := filepath.Join(dir, "vigil.yaml")
 	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`log: {format: json}
 http: {listen: "127.0.0.1:0"}
-store: {sqlite: {path: %q}}
+store: %s
 detect: {rules: [%q], idle_after: 1s}
 pipeline: {commit_interval: 30ms, max_replay: 3h}
 sources:
   - name: flows
     watch: {path: %q, poll_interval: 20ms, scan_interval: 50ms, settle: 100ms}
-`, db, filepath.Join(dir, "rules.yaml"), logs)), 0o600)
+`, storeYAML, filepath.Join(dir, "rules.yaml"), logs)), 0o600)
 
 	rng := rand.New(rand.NewPCG(7, 7))
 	t0 := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
@@ -187,7 +222,7 @@ sources:
 		t.Fatalf("serve after SIGTERM: %v\n%s", err, stderr.String())
 	}
 
-	got := storedFindings(t, db)
+	got := storedFindings(t, open())
 	code, out, serr := runVigil(t, "scan", "-o", "json", "--workers", "1", "--rules", filepath.Join(dir, "rules.yaml"), ordered)
 	if code != 0 {
 		t.Fatalf("scan: %d %s", code, serr)
@@ -206,9 +241,10 @@ sources:
 				w.Service.Count, w.Service.EventFirstSeen, w.Service.EventLastSeen)
 			continue
 		}
-		if g.Service.Count != w.Service.Count || g.Service.EventFirstSeen != w.Service.EventFirstSeen || g.Service.EventLastSeen != w.Service.EventLastSeen {
-			t.Errorf("%s on %s: serve count %d first %s last %s; scan count %d first %s last %s", w.Type, finding.ResourceID(&w.Resource),
-				g.Service.Count, g.Service.EventFirstSeen, g.Service.EventLastSeen, w.Service.Count, w.Service.EventFirstSeen, w.Service.EventLastSeen)
+		ge, we := fmt.Sprint(g.Service.AdditionalInfo[finding.KeyVigilEvents]), fmt.Sprint(w.Service.AdditionalInfo[finding.KeyVigilEvents])
+		if g.Service.Count != w.Service.Count || g.Service.EventFirstSeen != w.Service.EventFirstSeen || g.Service.EventLastSeen != w.Service.EventLastSeen || ge != we {
+			t.Errorf("%s on %s: serve count %d first %s last %s events %s; scan count %d first %s last %s events %s", w.Type, finding.ResourceID(&w.Resource),
+				g.Service.Count, g.Service.EventFirstSeen, g.Service.EventLastSeen, ge, w.Service.Count, w.Service.EventFirstSeen, w.Service.EventLastSeen, we)
 		}
 		delete(got, w.ID)
 	}
@@ -311,14 +347,8 @@ func waitIdle(t *testing.T, stderr *syncBuffer) {
 	t.Fatalf("serve did not settle within %ds", serveSlowdown*60)
 }
 
-func storedFindings(t *testing.T, path string) map[string]finding.Finding {
+func storedFindings(t *testing.T, st store.Store) map[string]finding.Finding {
 	t.Helper()
-	cfg := sqlite.DefaultConfig()
-	cfg.Path = path
-	st, err := sqlite.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer st.Close()
 	var ids []string
 	var token store.PageToken
