@@ -4,11 +4,14 @@
 // the logs' own formats — flow-log lines under a header, Resolver query-log JSON,
 // CloudTrail JSON — so that a script reads like the logs it stands for.
 //
-// Every script runs twice: once with its records in event-time order (as a
-// replay of S3 files delivers them) and once with each record delayed by a
-// random amount up to the script's shuffle window (as live delivery mixes them
-// up), and both runs must give the same findings. That is the engine's
-// event-time contract, checked on every detection.
+// Every script runs three times: with its records in event-time order (as a
+// replay of S3 files delivers them); with each record delayed by a random
+// amount up to the script's shuffle window (as live delivery mixes them up);
+// and in order under vigil serve's live mode, where a finding is raised when
+// its threshold is crossed and continued when its burst ends
+// (detect.Config.RaiseAtThreshold), the raised findings merged as the store
+// merges them. All three must give the same findings: the engine's event-time
+// contract, and the early findings' one, checked on every detection.
 //
 // # Script syntax
 //
@@ -409,8 +412,8 @@ func parseExpect(rest string, line int) (expectation, error) {
 	return e, nil
 }
 
-// Run runs the script at path as subtests "ordered" and "shuffled" and checks
-// that both give the same findings.
+// Run runs the script at path as subtests "ordered", "shuffled" and "early"
+// and checks that all give the same findings.
 func Run(t *testing.T, path string) {
 	t.Helper()
 	src, err := os.ReadFile(path)
@@ -421,21 +424,41 @@ func Run(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var runs [2][]*finding.Finding
-	for mode, name := range []string{"ordered", "shuffled"} {
-		t.Run(name, func(t *testing.T) {
-			fs, err := s.Execute(mode == 1)
+	modes := []Mode{Ordered, Shuffled, Early}
+	runs := make([][]*finding.Finding, len(modes))
+	for i, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			fs, err := s.Execute(mode)
 			if err != nil {
 				t.Fatal(err)
 			}
-			runs[mode] = fs
+			runs[i] = fs
 			s.check(t, fs)
 		})
 	}
-	if a, b := summary(runs[0]), summary(runs[1]); a != b {
-		t.Errorf("%s: the shuffled run found something else than the ordered run:\nordered:\n%s\nshuffled:\n%s", path, a, b)
+	for i := 1; i < len(modes); i++ {
+		if a, b := summary(runs[0]), summary(runs[i]); a != b {
+			t.Errorf("%s: the %s run found something else than the ordered run:\nordered:\n%s\n%s:\n%s", path, modes[i], a, modes[i], b)
+		}
 	}
 }
+
+// Mode is how Execute feeds a script's records to the engine.
+type Mode int
+
+const (
+	// Ordered feeds them in event-time order (a batch run, vigil scan).
+	Ordered Mode = iota
+	// Shuffled delays each by a random amount up to the script's shuffle.
+	Shuffled
+	// Early feeds them in order to a live engine that raises findings when
+	// their threshold is crossed and continues them when the burst ends
+	// (vigil serve); the findings returned are those raised, merged by ID in
+	// the order raised, as the store merges them.
+	Early
+)
+
+func (m Mode) String() string { return [...]string{"ordered", "shuffled", "early"}[m] }
 
 // summary renders the findings for comparing runs: identity, times, counts.
 func summary(fs []*finding.Finding) string {
@@ -447,9 +470,10 @@ func summary(fs []*finding.Finding) string {
 	return b.String()
 }
 
-// Execute runs the script's records through a new engine, in time order or
-// shuffled, and returns the findings.
-func (s *Script) Execute(shuffled bool) ([]*finding.Finding, error) {
+// Execute runs the script's records through a new engine as mode says and
+// returns the findings.
+func (s *Script) Execute(mode Mode) ([]*finding.Finding, error) {
+	shuffled := mode == Shuffled
 	rules, err := detect.LoadRules(s.ruleFiles...)
 	if err != nil {
 		return nil, err
@@ -477,6 +501,11 @@ func (s *Script) Execute(shuffled bool) ([]*finding.Finding, error) {
 	cfg := detect.DefaultConfig()
 	cfg.Lateness = s.lateness
 	cfg.Shards = 2
+	var raised []*finding.Finding
+	if mode == Early {
+		cfg.Live, cfg.RaiseAtThreshold = true, true
+		deps.OnFinding = func(f *finding.Finding) { raised = append(raised, f) } // one collector goroutine
+	}
 	e, err := detect.New(cfg, deps)
 	if err != nil {
 		return nil, err
@@ -511,7 +540,42 @@ func (s *Script) Execute(shuffled bool) ([]*finding.Finding, error) {
 		}
 		start = end
 	}
-	return e.Close()
+	fs, err := e.Close()
+	if mode == Early {
+		fs = mergeRaised(raised)
+	}
+	return fs, err
+}
+
+// mergeRaised merges findings raised live by ID, in the order raised, as the
+// store does, and sorts them as Engine.Close does.
+func mergeRaised(raised []*finding.Finding) []*finding.Finding {
+	byID := map[string]*finding.Finding{}
+	var out []*finding.Finding
+	for _, f := range raised {
+		dst, ok := byID[f.ID]
+		if !ok {
+			c := *f
+			c.Evidence = slices.Clip(c.Evidence)
+			c.Service.Count, c.Continues = f.Occurrences(), false
+			byID[f.ID] = &c
+			out = append(out, &c)
+			continue
+		}
+		if err := finding.Merge(dst, f, max(dst.UpdatedAt, f.Service.EventLastSeen)); err != nil {
+			panic("BUG: detecttest: " + err.Error())
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *finding.Finding) int {
+		return cmp.Or(
+			cmp.Compare(a.Service.EventFirstSeen, b.Service.EventFirstSeen),
+			cmp.Compare(a.Type, b.Type),
+			cmp.Compare(finding.ResourceID(&a.Resource), finding.ResourceID(&b.Resource)),
+			cmp.Compare(a.Service.ResourceRole, b.Service.ResourceRole),
+			cmp.Compare(a.ID, b.ID),
+		)
+	})
+	return out
 }
 
 // feed decodes a run of records with the decoder of their kind and gives the
