@@ -52,6 +52,7 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/decode/auto"
 	"github.com/vigil-dev/vigil/internal/ingest"
+	"github.com/vigil-dev/vigil/internal/ingest/s3"
 	"github.com/vigil-dev/vigil/internal/intel"
 	"github.com/vigil-dev/vigil/internal/store"
 	"github.com/vigil-dev/vigil/internal/suppress"
@@ -105,6 +106,10 @@ type Config struct {
 
 	// Query configures POST /vigil/query.
 	Query QueryConfig `yaml:"query"`
+	// S3 is the S3 client of s3:// query sources and list locations: region,
+	// endpoint (an S3-compatible store), path style and shared-config profile.
+	// Credentials come from the standard AWS chain, never from this file.
+	S3 s3.Config `yaml:"s3"`
 }
 
 // Limits are the count and size limits of filters and lists.
@@ -132,7 +137,7 @@ type QueryConfig struct {
 }
 
 // QuerySource is a named set of log locations (files, folders, globs,
-// s3:// prefixes when Deps.QueryS3 is set) that queries may read.
+// s3:// prefixes when Deps.S3 is set) that queries may read.
 type QuerySource struct {
 	Name  string   `yaml:"name"`
 	Paths []string `yaml:"paths"`
@@ -270,10 +275,11 @@ type Deps struct {
 	OnFindings func(store.UpsertResult)
 	// Logger receives the request log and errors; nil discards them.
 	Logger *slog.Logger
-	// QueryS3 lists the s3:// locations of query sources (internal/ingest/s3);
-	// nil when S3 is not configured, and s3:// sources then fail with
-	// SourceUnavailable.
-	QueryS3 ingest.Lister
+	// S3 lists and reads s3:// locations (internal/ingest/s3, configured by
+	// Config.S3): the prefixes of query sources and the objects of list
+	// locations. nil means no S3: s3:// query sources then fail with
+	// SourceUnavailable and s3:// list locations with InvalidParameter.
+	S3 ingest.Lister
 	// HTTPClient fetches list locations; nil means a client with
 	// Config.ListFetchTimeout.
 	HTTPClient *http.Client

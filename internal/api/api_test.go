@@ -318,7 +318,7 @@ func TestBadInput(t *testing.T) {
 		{"POST", d + "/ipset", `{"name":"office","format":"TXT","content":"192.0.2.1"}`, 400, "InvalidParameter", "activate: required"},
 		{"POST", d + "/ipset", `{"name":"office","format":"CSV","content":"192.0.2.1","activate":true}`, 400, "InvalidParameter", `format "CSV"`},
 		{"POST", d + "/ipset", `{"name":"office","format":"TXT","activate":true}`, 400, "InvalidParameter", "location"},
-		{"POST", d + "/ipset", `{"name":"office","format":"TXT","activate":true,"location":"s3://bucket/key"}`, 400, "InvalidParameter", "s3:// locations are not supported"},
+		{"POST", d + "/ipset", `{"name":"office","format":"TXT","activate":true,"location":"s3://bucket/key"}`, 400, "InvalidParameter", "configure api.s3"},
 		{"POST", d + "/ipset", `{"name":"office","format":"TXT","activate":true,"location":"ftp://x/y"}`, 400, "InvalidParameter", "http:// or https://"},
 		{"POST", d + "/ipset", `{"name":"office","format":"TXT","activate":true,"content":"192.0.2.1\nnot-an-ip!\n"}`, 400, "InvalidList", "office:2:"},
 		{"GET", "/vigil/audit?resourceType=USER", "", 400, "InvalidParameter", "FILTER, LIST or TOKEN"},

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/vigil-dev/vigil/internal/finding"
+	"github.com/vigil-dev/vigil/internal/ingest"
+	"github.com/vigil-dev/vigil/internal/ingest/s3"
 	"github.com/vigil-dev/vigil/internal/intel"
 	"github.com/vigil-dev/vigil/internal/store"
 )
@@ -51,20 +53,20 @@ func (s *Server) listSource(ctx context.Context, location, content *string) ([]b
 		b, err := s.fetchList(ctx, *location)
 		return b, *location, err
 	}
-	return nil, "", apiErr("InvalidParameter", "give the list's location (an http:// or https:// URL) or its content")
+	return nil, "", apiErr("InvalidParameter", "give the list's location (an https:// or s3:// URL) or its content")
 }
 
-// fetchList downloads a list: http or https only, 200 only, at most
-// Limits.MaxListBytes, within ListFetchTimeout.
+// fetchList downloads a list: from an http or https URL (200 only) or an
+// s3://bucket/key object, at most Limits.MaxListBytes, within
+// ListFetchTimeout.
 func (s *Server) fetchList(ctx context.Context, location string) ([]byte, error) {
+	if strings.HasPrefix(location, "s3://") {
+		return s.fetchS3List(ctx, location)
+	}
 	u, err := url.Parse(location)
 	switch {
-	case err != nil || u.Host == "" && u.Scheme != "s3":
-		return nil, apiErr("InvalidParameter", "location %q: want an http:// or https:// URL", clip(location))
-	case u.Scheme == "s3":
-		return nil, apiErr("InvalidParameter", "location %q: s3:// locations are not supported yet; give an https:// URL (a presigned S3 URL works) or upload the content", clip(location))
-	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, apiErr("InvalidParameter", "location %q: want an http:// or https:// URL", clip(location))
+	case err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https":
+		return nil, apiErr("InvalidParameter", "location %q: want an http:// or https:// URL, or s3://bucket/key", clip(location))
 	case u.User != nil:
 		return nil, apiErr("InvalidParameter", "location: credentials in the URL are not accepted (they would be stored and shown)")
 	}
@@ -101,6 +103,84 @@ func (s *Server) fetchList(ctx context.Context, location string) ([]byte, error)
 		return nil, apiErr("InvalidList", "fetch %s: more than %d bytes, the limit (GuardDuty's is 35 MB)", clip(location), max)
 	}
 	return b, nil
+}
+
+// errPastObject stops the listing of an s3:// list location.
+var errPastObject = errors.New("listed past the object")
+
+// fetchS3List reads the object s3://bucket/key through Deps.S3, with the
+// bounds of fetchList. The content is taken as stored (GuardDuty reads plain
+// list files; a gzipped one fails to parse). The lister lists by prefix in
+// key order, so the object named exactly is the first one listed, if it
+// exists: the listing stops there, which keeps a location that is a prefix of
+// other keys (lists/bad of lists/bad.txt) from naming them and never lists a
+// big prefix past its first page.
+func (s *Server) fetchS3List(ctx context.Context, location string) ([]byte, error) {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(location, "s3://"), "/")
+	switch {
+	case bucket == "" || key == "":
+		return nil, apiErr("InvalidParameter", "location %q: want s3://bucket/key, the key of one object", clip(location))
+	case strings.HasSuffix(key, "/"):
+		return nil, apiErr("InvalidParameter", "location %q: a folder; want s3://bucket/key, the key of one object", clip(location))
+	case s.deps.S3 == nil:
+		return nil, apiErr("InvalidParameter", "location %q: this server has no S3 client for s3:// locations (configure api.s3); give an https:// URL or the content", clip(location))
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ListFetchTimeout)
+	defer cancel()
+	var obj *ingest.Object
+	err := s.deps.S3.List(ctx, location, ingest.Window{}, func(o ingest.Object) error {
+		switch {
+		case o.Name < location:
+			return nil
+		case o.Name == location:
+			obj = &o
+		}
+		return errPastObject
+	})
+	if err != nil && !errors.Is(err, errPastObject) {
+		return nil, s.s3Failure(ctx, location, err)
+	}
+	if obj == nil {
+		return nil, apiErr("ListFetchFailed", "no object %s (a location names one object by its full key)", clip(location))
+	}
+	max := s.cfg.Limits.MaxListBytes
+	if obj.Size > max {
+		return nil, apiErr("InvalidList", "fetch %s: %d bytes, the limit is %d (GuardDuty's is 35 MB)", clip(location), obj.Size, max)
+	}
+	rc, err := obj.Open(ctx)
+	if err != nil {
+		return nil, s.s3Failure(ctx, location, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, max+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, s.s3Failure(ctx, location, err)
+		}
+		return nil, apiErr("ListFetchFailed", "fetch %s: reading the object: %v", clip(location), err)
+	}
+	if int64(len(b)) > max {
+		return nil, apiErr("InvalidList", "fetch %s: more than %d bytes, the limit (GuardDuty's is 35 MB)", clip(location), max)
+	}
+	return b, nil
+}
+
+// s3Failure is the envelope of a failed listing or read of an s3:// list
+// location: S3's reason (bucket does not exist, access denied, no
+// credentials) as internal/ingest/s3 words it, without the location its
+// message repeats.
+func (s *Server) s3Failure(ctx context.Context, location string, err error) *Error {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return apiErr("ListFetchFailed", "fetch %s: no answer within %s", clip(location), s.cfg.ListFetchTimeout)
+	case errors.Is(err, s3.ErrObjectGone):
+		return apiErr("ListFetchFailed", "no object %s (deleted while it was read)", clip(location))
+	}
+	msg := err.Error()
+	for _, op := range []string{"list ", "get s3 object "} {
+		msg = strings.TrimPrefix(msg, op+location+": ")
+	}
+	return apiErr("ListFetchFailed", "fetch %s: %s", clip(location), msg)
 }
 
 // unwrapURLError drops the *url.Error prefix, which repeats the URL.

@@ -90,7 +90,7 @@ func (s *Server) runQuery(c *call, req *QueryRequest) (*QueryResponse, error) {
 				}
 				acfg.Format = f
 			}
-			r := ingest.New(ingest.Config{Workers: qc.Workers, Window: ingest.Window{Since: since, Until: until}, S3: s.deps.QueryS3},
+			r := ingest.New(ingest.Config{Workers: qc.Workers, Window: ingest.Window{Since: since, Until: until}, S3: s.deps.S3},
 				func() decode.Decoder { return auto.New(acfg) })
 			readers = append(readers, r)
 			if _, err := r.Read(ctx, src.Paths, emit, func(decode.Problem) {}); err != nil {

@@ -212,13 +212,14 @@ type ListFiltersResponse struct {
 }
 
 // CreateListRequest is the body of CreateIPSet and CreateThreatIntelSet. The
-// content comes from location (an http(s) URL, fetched once, as GuardDuty
-// reads its S3 object when the list is created or updated) or from content.
+// content comes from location (an http(s) URL or an s3://bucket/key object,
+// read once, as GuardDuty reads its S3 object when the list is created or
+// updated) or from content.
 type CreateListRequest struct {
 	DetectorPath
 	Name     string `json:"name" required:"true" doc:"1 to 300 letters, digits, '-' or '_'; findings report it as threatListName"`
 	Format   string `json:"format" required:"true" doc:"TXT, STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT, FIRE_EYE (GuardDuty's), or vigil's TOR_EXIT_ADDRESSES, ABUSE_CH_CSV, SPAMHAUS_DROP, SPAMHAUS_DROP_JSON, AUTO"`
-	Location string `json:"location,omitempty" doc:"an http:// or https:// URL to fetch the list from; or content"`
+	Location string `json:"location,omitempty" doc:"an http:// or https:// URL, or s3://bucket/key (read through api.s3), to fetch the list from; or content"`
 	Content  string `json:"content,omitempty" doc:"vigil: the list itself, instead of location"`
 	Activate *bool  `json:"activate" required:"true" doc:"true: in effect at once; false: stored inactive"`
 	// IgnoreInvalidLines loads a list with bad lines (they are reported in
@@ -260,7 +261,7 @@ type ThreatIntelSetPath struct {
 // is refreshed, as in GuardDuty).
 type UpdateListFields struct {
 	Name               *string `json:"name,omitempty"`
-	Location           *string `json:"location,omitempty" doc:"fetched again, also when unchanged"`
+	Location           *string `json:"location,omitempty" doc:"an http(s):// URL or s3://bucket/key, fetched again, also when unchanged"`
 	Content            *string `json:"content,omitempty" doc:"vigil: replaces the content"`
 	Activate           *bool   `json:"activate,omitempty"`
 	IgnoreInvalidLines bool    `json:"ignoreInvalidLines,omitempty" doc:"vigil: load the good lines of a list with bad ones"`

@@ -53,6 +53,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/export"
 	"github.com/vigil-dev/vigil/internal/finding"
 	"github.com/vigil-dev/vigil/internal/ingest/firehose"
+	"github.com/vigil-dev/vigil/internal/ingest/s3"
 	"github.com/vigil-dev/vigil/internal/ingest/s3poll"
 	"github.com/vigil-dev/vigil/internal/ingest/stdin"
 	"github.com/vigil-dev/vigil/internal/ingest/watch"
@@ -158,7 +159,7 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	defer st.Close()
-	comps, err := a.build(st)
+	comps, err := a.build(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -191,7 +192,7 @@ func (a *App) openStore(ctx context.Context) (Store, error) {
 }
 
 // build makes every component, in start order.
-func (a *App) build(st Store) ([]named, error) {
+func (a *App) build(ctx context.Context, st Store) ([]named, error) {
 	cfg := a.cfg
 	var comps []named
 	det, err := LoadDetection(cfg.Detect, func(what, msg string) { a.log.Warn("detection input", "what", what, "problem", msg) })
@@ -261,7 +262,13 @@ func (a *App) build(st Store) ([]named, error) {
 	}
 	var apiSrv *api.Server
 	if cfg.API != nil {
-		apiSrv, err = api.New(*cfg.API, api.Deps{Store: st, Suppress: sup, Logger: a.log.With("component", "api"),
+		// The S3 client of s3:// query sources and list locations: New only
+		// loads the AWS configuration; credentials are looked up at first use.
+		apiS3, err := s3.New(ctx, cfg.API.S3)
+		if err != nil {
+			return nil, fmt.Errorf("api.s3: %w", err)
+		}
+		apiSrv, err = api.New(*cfg.API, api.Deps{Store: st, Suppress: sup, Logger: a.log.With("component", "api"), S3: apiS3,
 			OnListsChanged: lists.Changed,
 			OnFindings:     func(res store.UpsertResult) { publish(context.Background(), res) }})
 		if err != nil {

@@ -62,7 +62,7 @@ type Config struct {
 	Endpoint string `yaml:"endpoint"`
 	// PathStyle addresses buckets as endpoint/bucket/key rather than as
 	// bucket.endpoint/key.
-	PathStyle bool `yaml:"pathStyle"`
+	PathStyle bool `yaml:"path_style"`
 	// Profile is the shared-config profile to use; empty means AWS_PROFILE or
 	// "default".
 	Profile string `yaml:"profile"`
