@@ -27,8 +27,9 @@ func newListsCmd(g *globals) *cobra.Command {
 		Long: `lists manages the trusted lists (GuardDuty's IP sets: traffic with their entries
 raises no finding) and threat lists (threat intel sets: contact with their
 entries raises .Custom findings) of a vigil server. A list comes from a file
-(--file, uploaded) or a URL (--url, fetched by the server now and on every
-update, as GuardDuty reads its S3 object), in one of GuardDuty's formats (TXT,
+(--file, uploaded) or a location (--url: an https:// URL or an s3://bucket/key
+object, fetched by the server now and on every update, as GuardDuty reads its
+S3 object; the server's api.s3 configures its S3 client), in one of GuardDuty's formats (TXT,
 STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT, FIRE_EYE) or a feed format
 (TOR_EXIT_ADDRESSES, ABUSE_CH_CSV, SPAMHAUS_DROP, SPAMHAUS_DROP_JSON); AUTO
 tells it from the content. A bad line rejects the list with its line number,
@@ -40,6 +41,7 @@ deactivating or deleting an active threat list, are recorded in the audit log
 and raise a Policy:Vigil finding: they are how an attacker blinds detection.`,
 		Example: `  vigil lists create office --type trusted --format TXT --file office.txt --activate
   vigil lists create feodo --type threat --format ABUSE_CH_CSV --url https://feodotracker.abuse.ch/downloads/ipblocklist.csv --activate
+  vigil lists create partners --type trusted --format TXT --url s3://my-security-bucket/lists/partners.txt --activate
   vigil lists list
   vigil lists update 0123456789abcdef0123456789abcdef --url https://feodotracker.abuse.ch/downloads/ipblocklist.csv
   vigil lists update 0123456789abcdef0123456789abcdef --deactivate
@@ -155,7 +157,7 @@ func newListCreateCmd(g *globals, rf *remoteFlags) *cobra.Command {
 	f.StringVar(&typ, "type", "", "trusted or threat (required)")
 	f.StringVar(&format, "format", "TXT", "TXT, STIX, OTX_CSV, ALIEN_VAULT, PROOF_POINT, FIRE_EYE, TOR_EXIT_ADDRESSES, ABUSE_CH_CSV, SPAMHAUS_DROP, SPAMHAUS_DROP_JSON or AUTO")
 	f.StringVar(&file, "file", "", "the list file to upload (- for standard input)")
-	f.StringVar(&url, "url", "", "an http(s) URL the server fetches the list from")
+	f.StringVar(&url, "url", "", "an https:// URL or s3://bucket/key the server fetches the list from")
 	f.BoolVar(&activate, "activate", false, "put the list in effect now (default: stored inactive)")
 	f.BoolVar(&lenient, "ignore-invalid-lines", false, "load the good lines of a list with bad ones (default: reject it)")
 	f.StringArrayVar(&tags, "tag", nil, "a tag key=value (repeat)")
@@ -241,7 +243,7 @@ func newListUpdateCmd(g *globals, rf *remoteFlags) *cobra.Command {
 	f.StringVar(&typ, "type", "", "trusted or threat (default: found by ID)")
 	f.StringVar(&name, "name", "", "rename the list")
 	f.StringVar(&file, "file", "", "replace the content with this file (- for standard input)")
-	f.StringVar(&url, "url", "", "fetch the content from this URL (also to refresh from the same URL)")
+	f.StringVar(&url, "url", "", "fetch the content from this https:// URL or s3://bucket/key (also to refresh from the same location)")
 	f.BoolVar(&activate, "activate", false, "put the list in effect")
 	f.BoolVar(&deactivate, "deactivate", false, "take the list out of effect")
 	f.BoolVar(&lenient, "ignore-invalid-lines", false, "load the good lines of a list with bad ones")
