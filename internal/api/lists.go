@@ -64,6 +64,14 @@ func (s *Server) fetchList(ctx context.Context, location string) ([]byte, error)
 		return s.fetchS3List(ctx, location)
 	}
 	u, err := url.Parse(location)
+	if err == nil && u.RawQuery == "" && u.User == nil {
+		// GuardDuty's https forms of an S3 object (a private one, which a
+		// plain GET cannot read) go through the S3 client; a presigned URL,
+		// which carries its signature in the query, is fetched as it is.
+		if obj, ok := awsS3Object(u); ok {
+			return s.fetchS3List(ctx, obj)
+		}
+	}
 	switch {
 	case err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https":
 		return nil, apiErr("InvalidParameter", "location %q: want an http:// or https:// URL, or s3://bucket/key", clip(location))
@@ -103,6 +111,55 @@ func (s *Server) fetchList(ctx context.Context, location string) ([]byte, error)
 		return nil, apiErr("InvalidList", "fetch %s: more than %d bytes, the limit (GuardDuty's is 35 MB)", clip(location), max)
 	}
 	return b, nil
+}
+
+// awsS3Object returns the s3://bucket/key of a URL in one of the forms
+// GuardDuty accepts for a list's location (and their dotted-region
+// variants):
+//
+//	https://s3.amazonaws.com/bucket/key         https://bucket.s3.amazonaws.com/key
+//	https://s3-REGION.amazonaws.com/bucket/key  https://bucket.s3-REGION.amazonaws.com/key
+//	https://s3.REGION.amazonaws.com/bucket/key  https://bucket.s3.REGION.amazonaws.com/key
+//
+// or false for any other URL.
+func awsS3Object(u *url.URL) (string, bool) {
+	if u.Scheme != "https" && u.Scheme != "http" || u.Port() != "" {
+		return "", false
+	}
+	host := strings.ToLower(u.Hostname())
+	rest, ok := strings.CutSuffix(host, ".amazonaws.com")
+	if !ok {
+		return "", false
+	}
+	s3Endpoint := func(h string) bool { // s3, s3-REGION, s3.REGION
+		if h == "s3" {
+			return true
+		}
+		region, ok := strings.CutPrefix(h, "s3-")
+		if !ok {
+			region, ok = strings.CutPrefix(h, "s3.")
+		}
+		return ok && region != "" && !strings.Contains(region, ".") && region == strings.Trim(region, "-")
+	}
+	path := strings.TrimPrefix(u.Path, "/")
+	if s3Endpoint(rest) { // path style: /bucket/key
+		bucket, key, _ := strings.Cut(path, "/")
+		if bucket == "" || key == "" {
+			return "", false
+		}
+		return "s3://" + bucket + "/" + key, true
+	}
+	// Virtual-hosted style: the bucket is the host's first labels (a bucket
+	// name may hold dots), the endpoint the rest.
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '.' && s3Endpoint(rest[i+1:]) {
+			if bucket := rest[:i]; bucket != "" && path != "" {
+				return "s3://" + bucket + "/" + path, true
+			}
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // errPastObject stops the listing of an s3:// list location.

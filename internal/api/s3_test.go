@@ -111,6 +111,16 @@ func TestListFromS3(t *testing.T) {
 	}
 	checkThreat(t, e, map[string]bool{"192.0.2.200": true, "203.0.113.77": false})
 
+	// GuardDuty's https forms of the object go through the S3 client too (the
+	// object is private: a plain GET would be refused), stored as given.
+	for i, loc := range []string{"https://s3.amazonaws.com/intel/feeds/more.txt", "https://intel.s3.us-east-1.amazonaws.com/feeds/more.txt"} {
+		_, n, _, err := e.admin.CreateList(ctx, store.ListThreat, api.CreateListRequest{Name: fmt.Sprintf("https-%d", i), Format: "TXT",
+			Location: loc, Activate: new(false)})
+		if err != nil || n != 1 {
+			t.Errorf("threat list from %s: %d entries, %v; want 1 (read through the S3 client)", loc, n, err)
+		}
+	}
+
 	// An IP set reads s3:// the same way.
 	m.Put(t, "intel", "trusted/office.txt", []byte("192.0.2.0/24\n203.0.113.5\n"))
 	if _, n, _, err := e.admin.CreateList(ctx, store.ListTrusted, api.CreateListRequest{Name: "office", Format: "TXT",
