@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/vigil-dev/vigil/internal/api/client"
 	"github.com/vigil-dev/vigil/internal/app"
 	"github.com/vigil-dev/vigil/internal/store"
-	"github.com/vigil-dev/vigil/internal/store/sqlite"
 	"github.com/vigil-dev/vigil/internal/testenv"
 )
 
@@ -32,18 +30,7 @@ func TestServeAPIReadsS3(t *testing.T) {
 		connLine(time.Unix(1767261660, 0), "eni-1", "10.0.1.1", "203.0.113.67")+"\n"))
 
 	dir := t.TempDir()
-	scfg := sqlite.DefaultConfig()
-	scfg.Path = filepath.Join(dir, "vigil.db")
-	st, err := sqlite.Open(context.Background(), scfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret := api.NewSecret()
-	if _, err := st.CreateToken(context.Background(), store.Token{Name: "ops", Scope: store.ScopeAdmin, Hash: api.HashSecret(secret)},
-		store.Actor{Name: "local:test"}); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	secret := adminToken(t, dir)
 
 	_, hook := newReceiver(t)
 	cfg := serveConfig(t, dir, hook.URL, fmt.Sprintf(`log: {format: json}

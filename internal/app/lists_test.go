@@ -18,14 +18,10 @@ import (
 	"github.com/vigil-dev/vigil/internal/store/sqlite"
 )
 
-// TestListsChangeLive: threat and trusted lists created, deactivated and
-// deleted through the API take effect in the running detection engine,
-// without a restart: a connection to an address is a finding once a threat
-// list holds it, not while a trusted list holds it too, again once the
-// trusted list is deactivated, and not once the threat list is deleted.
-func TestListsChangeLive(t *testing.T) {
-	dir := t.TempDir()
-	// An admin token in the store, as vigil token create makes one.
+// adminToken puts an admin API token in the store serve will open in dir
+// (dir/vigil.db), as vigil token create makes one, and returns its secret.
+func adminToken(t *testing.T, dir string) string {
+	t.Helper()
 	scfg := sqlite.DefaultConfig()
 	scfg.Path = filepath.Join(dir, "vigil.db")
 	st, err := sqlite.Open(context.Background(), scfg)
@@ -38,6 +34,17 @@ func TestListsChangeLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
+	return secret
+}
+
+// TestListsChangeLive: threat and trusted lists created, deactivated and
+// deleted through the API take effect in the running detection engine,
+// without a restart: a connection to an address is a finding once a threat
+// list holds it, not while a trusted list holds it too, again once the
+// trusted list is deactivated, and not once the threat list is deleted.
+func TestListsChangeLive(t *testing.T) {
+	dir := t.TempDir()
+	secret := adminToken(t, dir)
 
 	rcv, hook := newReceiver(t)
 	cfg := serveConfig(t, dir, hook.URL, "log: {format: json}\napi: {listen: \"127.0.0.1:0\"}\n")

@@ -122,7 +122,14 @@ func TestRaiseAtThresholdSameFindings(t *testing.T) {
 		return raised
 	}
 	late, early := run(false), run(true)
-	want, got := mergeRaised(t, late), mergeRaised(t, early)
+	byID := func(fs []*finding.Finding) map[string]*finding.Finding {
+		m := map[string]*finding.Finding{}
+		for _, f := range detect.MergeInOrder(fs) {
+			m[f.ID] = f
+		}
+		return m
+	}
+	want, got := byID(late), byID(early)
 	continued := 0
 	for _, f := range early {
 		if f.Continues {
@@ -157,28 +164,6 @@ func TestRaiseAtThresholdSameFindings(t *testing.T) {
 			t.Errorf("%s %s: raised only with RaiseAtThreshold", g.Type, finding.ResourceID(&g.Resource))
 		}
 	}
-}
-
-// mergeRaised merges occurrences by ID in the order they were raised, as the
-// store does.
-func mergeRaised(t *testing.T, raised []*finding.Finding) map[string]*finding.Finding {
-	t.Helper()
-	out := map[string]*finding.Finding{}
-	for _, f := range raised {
-		dst, ok := out[f.ID]
-		if !ok {
-			c := *f
-			c.Evidence = slices.Clone(f.Evidence)
-			c.Service.Count = f.Occurrences()
-			c.Continues = false
-			out[f.ID] = &c
-			continue
-		}
-		if err := finding.Merge(dst, f, max(dst.UpdatedAt, f.Service.EventLastSeen)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }
 
 func summarize(fs []*finding.Finding) string {

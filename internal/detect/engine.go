@@ -587,6 +587,17 @@ func (e *Engine) Stats() Stats {
 // the findings by first seen, type and resource.
 func aggregate(occ []*finding.Finding) []*finding.Finding {
 	slices.SortStableFunc(occ, compareOccurrences)
+	return MergeInOrder(occ)
+}
+
+// MergeInOrder merges occurrences with the same identity into one finding
+// each, in the order given — as the store merges what it is handed, a
+// continuation (finding.Finding.Continues) adding no occurrence — and sorts
+// the findings by first seen, type and resource, as Close returns them. Each
+// finding is a copy of its first occurrence; the occurrences are not changed.
+// The merging clock is event time: a finding's updatedAt is its latest
+// activity.
+func MergeInOrder(occ []*finding.Finding) []*finding.Finding {
 	byID := make(map[string]*finding.Finding)
 	var out []*finding.Finding
 	for _, f := range occ {
@@ -596,8 +607,11 @@ func aggregate(occ []*finding.Finding) []*finding.Finding {
 			}
 			continue
 		}
-		byID[f.ID] = f
-		out = append(out, f)
+		c := *f
+		c.Evidence = slices.Clip(c.Evidence) // Merge's appends copy
+		c.Service.Count, c.Continues = f.Occurrences(), false
+		byID[f.ID] = &c
+		out = append(out, &c)
 	}
 	slices.SortStableFunc(out, func(a, b *finding.Finding) int {
 		return cmp.Or(

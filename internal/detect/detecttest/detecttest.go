@@ -542,40 +542,9 @@ func (s *Script) Execute(mode Mode) ([]*finding.Finding, error) {
 	}
 	fs, err := e.Close()
 	if mode == Early {
-		fs = mergeRaised(raised)
+		fs = detect.MergeInOrder(raised)
 	}
 	return fs, err
-}
-
-// mergeRaised merges findings raised live by ID, in the order raised, as the
-// store does, and sorts them as Engine.Close does.
-func mergeRaised(raised []*finding.Finding) []*finding.Finding {
-	byID := map[string]*finding.Finding{}
-	var out []*finding.Finding
-	for _, f := range raised {
-		dst, ok := byID[f.ID]
-		if !ok {
-			c := *f
-			c.Evidence = slices.Clip(c.Evidence)
-			c.Service.Count, c.Continues = f.Occurrences(), false
-			byID[f.ID] = &c
-			out = append(out, &c)
-			continue
-		}
-		if err := finding.Merge(dst, f, max(dst.UpdatedAt, f.Service.EventLastSeen)); err != nil {
-			panic("BUG: detecttest: " + err.Error())
-		}
-	}
-	slices.SortStableFunc(out, func(a, b *finding.Finding) int {
-		return cmp.Or(
-			cmp.Compare(a.Service.EventFirstSeen, b.Service.EventFirstSeen),
-			cmp.Compare(a.Type, b.Type),
-			cmp.Compare(finding.ResourceID(&a.Resource), finding.ResourceID(&b.Resource)),
-			cmp.Compare(a.Service.ResourceRole, b.Service.ResourceRole),
-			cmp.Compare(a.ID, b.ID),
-		)
-	})
-	return out
 }
 
 // feed decodes a run of records with the decoder of their kind and gives the
