@@ -43,7 +43,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		sourceRestarts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_source_restarts_total",
 			Help: "Times a source failed and was restarted."}, []string{"source"}),
 		occurrences: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_detect_occurrences_total",
-			Help: "Occurrences raised by detection (before aggregation into findings)."}),
+			Help: "Occurrences raised by detection (before aggregation into findings; the rest of one raised at its threshold not counted again)."}),
 		replayDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigil_replay_dropped_occurrences_total",
 			Help: "Occurrences raised again while re-reading committed input after a restart, and dropped."}),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigil_pipeline_pending_occurrences",

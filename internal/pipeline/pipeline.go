@@ -521,7 +521,9 @@ func (p *Pipeline) collect(f *finding.Finding) {
 	p.pending = append(p.pending, f)
 	n := len(p.pending)
 	p.mu.Unlock()
-	p.m.occurrences.Inc()
+	if !f.Continues { // the rest of an occurrence already counted
+		p.m.occurrences.Inc()
+	}
 	p.m.pending.Set(float64(n))
 }
 
