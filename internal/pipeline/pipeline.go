@@ -8,7 +8,8 @@
 // Sources hand input in chunks through lanes (ingest.Lane). A lane holds the
 // pipeline's gate (a read lock) while a chunk is decoded and processed, then
 // records the stream's position after it and a mark: that position with the
-// latest event time the stream has shown so far. Every CommitInterval the
+// latest event time the stream has shown so far. Every CommitInterval, and
+// as soon as a new finding waits (at most four times an interval), the
 // committer
 //
 //  1. takes the gate (write lock): no chunk is half-way;
