@@ -12,11 +12,12 @@ package ingest
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // Object is one unit of input: a file, an S3 object or standard input.

@@ -3,12 +3,12 @@ package auto
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/decode/cloudtrail"
 	"github.com/vigil-dev/vigil/internal/decode/cwlogs"

@@ -28,12 +28,12 @@ package auto
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"path"
 	"strings"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 )
 

@@ -29,7 +29,6 @@ package cwlogs
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -39,6 +38,7 @@ import (
 	"reflect"
 	"unicode/utf8"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/decode/cloudtrail"
 	"github.com/vigil-dev/vigil/internal/decode/dnslog"

@@ -3,7 +3,6 @@ package watch
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/decode/auto"
 	"github.com/vigil-dev/vigil/internal/ingest"
