@@ -17,7 +17,7 @@ var fuzzFormats = []string{"", fmtAWSTCPFlags, fmtAWSNAT, fmtAWSTGW, fmtV4, fmtV
 var reasons = map[string]bool{
 	ReasonFieldCount: true, ReasonBadAddress: true, ReasonBadNumber: true, ReasonBadAction: true,
 	ReasonBadLogStatus: true, ReasonBadDirection: true, ReasonInvalidUTF8: true, ReasonLineTooLong: true,
-	ReasonUnknownField: true,
+	ReasonUnknownField: true, ReasonLineBreak: true,
 }
 
 // appendLine renders f as a text line in lay's order, '-' for absent fields: the

@@ -100,10 +100,15 @@ func New(cfg Config) (*Decoder, error) {
 // ParseLine decodes one line in the configured (or default) format into f, for
 // envelopes that carry one record per message and no header: CloudWatch Logs
 // subscription events, Firehose records. f is reset first; f.Raw aliases line and
-// f.Stream is left for the caller. A bad line returns a *LineError.
+// f.Stream is left for the caller. A bad line returns a *LineError; so does a
+// message holding a line break, which is not one record (a field would carry
+// the break into the record and its evidence).
 func (d *Decoder) ParseLine(line []byte, f *record.Flow) error {
 	f.Reset()
 	line = trimRight(line)
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		return &LineError{Reason: ReasonLineBreak, Detail: fmt.Sprintf("a line break at byte %d: one flow record per message", i)}
+	}
 	if err := d.parseLine(f, d.base, line); err != nil {
 		return err
 	}
