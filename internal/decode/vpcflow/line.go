@@ -19,7 +19,7 @@ const (
 	ReasonBadDirection = "bad flow direction"
 	ReasonInvalidUTF8  = "invalid UTF-8"
 	ReasonLineTooLong  = "line too long"
-	ReasonLineBreak    = "line break" // a message (ParseLine) holding more than one line
+	ReasonLineBreak    = "line break"    // a message (ParseLine) holding more than one line
 	ReasonUnknownField = "unknown field" // reported, not skipped: the column is kept as text
 )
 
