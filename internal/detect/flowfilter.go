@@ -318,13 +318,8 @@ func flowActionCompare(op query.CompareOp, s string) func(f *record.Flow) cmpRes
 	if op != query.OpEq && op != query.OpNe {
 		return nil
 	}
-	var want record.Action
-	switch s {
-	case "ACCEPT":
-		want = record.ActionAccept
-	case "REJECT":
-		want = record.ActionReject
-	default:
+	want := record.ParseAction(s)
+	if want == record.ActionUnknown {
 		return nil
 	}
 	eq := op == query.OpEq

@@ -79,13 +79,7 @@ func flowAction(id record.FieldID, op CompareOp, s string) Pred {
 	if id != record.FlowAction || (op != OpEq && op != OpNe) {
 		return nil
 	}
-	var want record.Action
-	switch s {
-	case "ACCEPT":
-		want = record.ActionAccept
-	case "REJECT":
-		want = record.ActionReject
-	}
+	want := record.ParseAction(s)
 	eq := op == OpEq
 	return func(r *Row) bool {
 		f, ok := r.Rec.(*record.Flow)

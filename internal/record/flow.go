@@ -94,6 +94,18 @@ const (
 	ActionReject
 )
 
+// ParseAction returns the action an action field's text names:
+// ActionUnknown for anything but ACCEPT and REJECT.
+func ParseAction(s string) Action {
+	switch s {
+	case "ACCEPT":
+		return ActionAccept
+	case "REJECT":
+		return ActionReject
+	}
+	return ActionUnknown
+}
+
 func (a Action) String() string {
 	switch a {
 	case ActionAccept:
