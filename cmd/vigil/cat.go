@@ -80,7 +80,7 @@ func runCat(ctx context.Context, g *globals, o catOptions, paths []string) error
 	if o.limit < 0 {
 		return usagef("--limit must not be negative")
 	}
-	newDecoder, err := decoderFactory(o.read)
+	newDecoder, err := decoderFactory(o.read, nil)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func readSummary(res ingest.Result, elapsed time.Duration) string {
 		s += fmt.Sprintf("; %d files in no known log format", unknown)
 	}
 	if n := skipped.SkippedTotal(); n > 0 {
-		s += fmt.Sprintf("; skipped %d bad records (%s)", n, skipped.SkippedSummary())
+		s += fmt.Sprintf("; skipped %s (%s)", plural(int(n), "bad record"), skipped.SkippedSummary())
 	}
 	if res.Failed > 0 {
 		s += fmt.Sprintf("; %d files could not be read to the end", res.Failed)

@@ -243,7 +243,7 @@ func runInvestigate(ctx context.Context, g *globals, stdin io.Reader, o investig
 		set = intel.NewSet(intel.BuiltinLists()...)
 	}
 
-	newDecoder, err := decoderFactory(o.read)
+	newDecoder, err := decoderFactory(o.read, nil)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil/internal/decode"
+	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/ingest"
 	"github.com/vigil-dev/vigil/internal/obs"
 	"github.com/vigil-dev/vigil/internal/output"
@@ -144,7 +145,8 @@ func runQuery(ctx context.Context, g *globals, stdin io.Reader, o queryOptions, 
 		return err
 	}
 
-	newDecoder, err := decoderFactory(o.read)
+	// Flow logs decode only the fields the query reads.
+	newDecoder, err := decoderFactory(o.read, vpcflow.ProjectionOf(p.Fields[record.KindFlow]))
 	if err != nil {
 		return err
 	}

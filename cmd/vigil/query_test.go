@@ -138,7 +138,7 @@ func TestQueryExplain(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"reads:    flow records: dstPort, srcAddr", "barrier:  stats count(*) by srcAddr", "from 2026-11-01T00:00:00Z"} {
+	for _, want := range []string{"reads:    flow records: @timestamp, dstPort, srcAddr", "barrier:  stats count(*) by srcAddr", "from 2026-11-01T00:00:00Z"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain lacks %q:\n%s", want, out)
 		}
@@ -150,5 +150,38 @@ func TestQueryTimeRange(t *testing.T) {
 	code, out, _ := runVigil(t, "query", "-o", "csv", "--since", "2026-11-01T00:00:10Z", "--until", "2026-11-01T00:00:50Z", `stats count(*) as n`, logs)
 	if code != 0 || out != "n\n2\n" {
 		t.Errorf("exit %d, %q", code, out)
+	}
+}
+
+// TestQueryDecodesOnlyItsFields: a query decodes only the fields it reads, so
+// a line whose bytes field is malformed is a record for a count and bad for a
+// sum of bytes; a line with a field missing is bad for both.
+func TestQueryDecodesOnlyItsFields(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flows.log")
+	lines := "2 123456789012 eni-a 10.0.0.1 10.0.1.1 40000 22 6 1 100 1793491200 1793491260 ACCEPT OK\n" +
+		"2 123456789012 eni-a 10.0.0.1 10.0.1.1 40001 22 6 1 lots 1793491200 1793491260 ACCEPT OK\n" +
+		"2 123456789012 eni-a 10.0.0.1 10.0.1.1 40002 22 6 1 1793491200 1793491260 ACCEPT OK\n"
+	if err := os.WriteFile(path, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		query, out string
+		skipped    []string
+	}{
+		{"stats count(*) as n", "n\n2\n", []string{"skipped 1 bad record (1 field count)"}},
+		{"stats sum(bytes) as b, count(*) as n", "b,n\n100,1\n", []string{"skipped 2 bad records (1 bad number, 1 field count)"}},
+	} {
+		code, out, stderr := runVigil(t, "query", "-o", "csv", c.query, path)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.query, code, stderr)
+		}
+		if out != c.out {
+			t.Errorf("%s: %q, want %q", c.query, out, c.out)
+		}
+		for _, want := range c.skipped {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", c.query, want, stderr)
+			}
+		}
 	}
 }

@@ -99,7 +99,7 @@ func runScan(ctx context.Context, g *globals, o scanOptions, paths []string) err
 	if o.maxKeys < 0 || o.shards < 0 || o.lateness < 0 {
 		return usagef("--max-keys, --shards and --lateness must not be negative")
 	}
-	newDecoder, err := decoderFactory(o.read)
+	newDecoder, err := decoderFactory(o.read, nil)
 	if err != nil {
 		return err
 	}

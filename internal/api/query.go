@@ -10,10 +10,12 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/decode/auto"
+	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/ingest"
 	"github.com/vigil-dev/vigil/internal/query"
 	"github.com/vigil-dev/vigil/internal/query/exec"
 	"github.com/vigil-dev/vigil/internal/query/plan"
+	"github.com/vigil-dev/vigil/internal/record"
 )
 
 // runQuery runs a Logs Insights query over the configured sources: the same
@@ -83,6 +85,7 @@ func (s *Server) runQuery(c *call, req *QueryRequest) (*QueryResponse, error) {
 	source := func(ctx context.Context, emit func(int, *decode.Batch) error) error {
 		for _, src := range srcs {
 			acfg := auto.DefaultConfig()
+			acfg.VPCFlow.Project = vpcflow.ProjectionOf(p.Fields[record.KindFlow])
 			if src.Format != "" {
 				f, err := auto.ParseFormat(src.Format)
 				if err != nil { // Validate checked it

@@ -70,8 +70,8 @@ func checkDefaultAgrees(t *testing.T, fast, slow *Decoder, line []byte) {
 	generic := *defaultLayout
 	generic.isDefault = false
 	var a, b record.Flow
-	ea := fast.parseLine(&a, defaultLayout, line)
-	eb := slow.parseLine(&b, &generic, line)
+	ea := fast.parseLine(&a, defaultLayout, line, allFields)
+	eb := slow.parseLine(&b, &generic, line, allFields)
 	if (ea == nil) != (eb == nil) || ea != nil && *ea != *eb {
 		t.Fatalf("%q: fast path error %v, parseLine error %v", line, ea, eb)
 	}

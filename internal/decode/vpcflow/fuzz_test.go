@@ -161,3 +161,59 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProjected: decoding a projection of the fields agrees with decoding
+// every field on the fields it keeps, accepts every line the full decode
+// accepts, and refuses every line of the wrong shape (it may accept more: a
+// malformed field it does not read).
+func FuzzProjected(f *testing.F) {
+	for i, l := range seedLines(f) {
+		f.Add(uint8(i), uint64(1)<<record.FlowSrcAddr|1<<record.FlowDstPort, l)
+		f.Add(uint8(i), uint64(0), l)
+	}
+	f.Add(uint8(0), uint64(1)<<record.FlowStart, []byte("2 1 e 1.2.3.4 ::1 0 0 0 0 0 0 0 ACCEPT OK"))
+	f.Add(uint8(0), uint64(1)<<record.FlowAction, []byte("2 1 e x y 0 0 0 0 0 0 0 ACCEPT OK"))
+	full := make([]*Decoder, len(fuzzFormats))
+	for i, fm := range fuzzFormats {
+		full[i] = mustNew(f, Config{Format: fm})
+	}
+	f.Fuzz(func(t *testing.T, which uint8, want uint64, line []byte) {
+		line = trimRight(line)
+		if bytes.IndexByte(line, '\n') >= 0 {
+			return
+		}
+		i := int(which) % len(full)
+		p := &Projection{Fields: record.FieldSet(want)}
+		d := mustNew(t, Config{Format: fuzzFormats[i], Project: p})
+		var all, some record.Flow
+		errAll := full[i].parseLine(&all, full[i].base, line, allFields)
+		errSome := d.parseProjected(&some, d.base, line, d.want)
+		if errSome != nil {
+			if errAll == nil {
+				t.Fatalf("projection %b refuses %q (%v), which decodes whole", want, line, errSome)
+			}
+			if !reasons[errSome.Reason] || errSome.Detail == "" {
+				t.Fatalf("bad error %#v", errSome)
+			}
+			return
+		}
+		if errAll != nil {
+			if errAll.Reason == ReasonFieldCount {
+				t.Fatalf("projection %b accepts %q, of the wrong shape (%v)", want, line, errAll)
+			}
+			return // a malformed field the projection does not read
+		}
+		kept := d.want
+		if some.Present&^kept != 0 || some.Present != all.Present&kept {
+			t.Fatalf("%q with projection %b: present %b, full decode %b", line, want, some.Present, all.Present)
+		}
+		for _, c := range d.base.cols {
+			if kept.Has(c.id) && all.Get(c.id).String() != some.Get(c.id).String() {
+				t.Fatalf("%q field %s: %v, full decode %v", line, c.name, some.Get(c.id), all.Get(c.id))
+			}
+		}
+		if len(some.Extra) != len(all.Extra) {
+			t.Fatalf("%q: extra fields %v, full decode %v", line, some.Extra, all.Extra)
+		}
+	})
+}

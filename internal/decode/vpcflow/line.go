@@ -1,8 +1,10 @@
 package vpcflow
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"unicode/utf8"
 
 	"github.com/vigil-dev/vigil/internal/record"
@@ -40,17 +42,19 @@ func (e *LineError) Error() string {
 // parseLine decodes one record line (no header, no timestamp prefix) into f,
 // which must be reset. On error f is left part-filled; the caller discards it.
 //
-// This is the decoder's hot loop, so it walks the line once: each field's parser
-// stops at the space that ends the field (a number where its digits do, an
-// address where its last octet does), and the switch that picks the parser is
-// here rather than in a function per field, whose calls cost more than most
-// fields take to parse. It only learns whether a field is good; fieldError works
-// out what is wrong with a bad one.
-func (d *Decoder) parseLine(f *record.Flow, lay *layout, line []byte) *LineError {
+// It walks the line once: each field's parser stops at the space that ends the
+// field (a number where its digits do, an address where its last octet does).
+// It only learns whether a field is good; fieldError works out what is wrong
+// with a bad one. Lines of AWS's default format take parseDefault's straight
+// line instead, and projected decoding parseProjected.
+//
+// Only the fields in want are parsed (see Projection); the others are stepped
+// over unread. Fields of unknown columns (extraField) are always parsed.
+func (d *Decoder) parseLine(f *record.Flow, lay *layout, line []byte, want record.FieldSet) *LineError {
 	if len(line) == 0 {
 		return &LineError{ReasonFieldCount, "empty line"}
 	}
-	if lay.isDefault {
+	if lay.isDefault && want == allFields {
 		if d.parseDefault(f, line) {
 			return nil
 		}
@@ -76,90 +80,11 @@ func (d *Decoder) parseLine(f *record.Flow, lay *layout, line []byte) *LineError
 				continue
 			}
 		}
-		var n int
-		var v uint64
-		ok := true
-		switch c.id {
-		case record.FlowVersion:
-			v, n = scanUint(b)
-			f.Version, ok = int32(v), isUint(b, n, v, math.MaxInt32)
-		case record.FlowSrcAddr:
-			f.SrcAddr, n, ok = parseAddr(b)
-		case record.FlowDstAddr:
-			f.DstAddr, n, ok = parseAddr(b)
-		case record.FlowPktSrcAddr:
-			f.PktSrcAddr, n, ok = parseAddr(b)
-		case record.FlowPktDstAddr:
-			f.PktDstAddr, n, ok = parseAddr(b)
-		case record.FlowSrcPort:
-			v, n = scanUint(b)
-			f.SrcPort, ok = uint16(v), isUint(b, n, v, math.MaxUint16)
-		case record.FlowDstPort:
-			v, n = scanUint(b)
-			f.DstPort, ok = uint16(v), isUint(b, n, v, math.MaxUint16)
-		case record.FlowProtocol:
-			v, n = scanUint(b)
-			f.Protocol, ok = uint8(v), isUint(b, n, v, math.MaxUint8)
-		case record.FlowTCPFlags:
-			v, n = scanUint(b)
-			f.TCPFlags, ok = uint16(v), isUint(b, n, v, math.MaxUint16)
-		case record.FlowTrafficPath:
-			v, n = scanUint(b)
-			f.TrafficPath, ok = uint8(v), isUint(b, n, v, math.MaxUint8)
-		case record.FlowPackets:
-			v, n = scanUint(b)
-			f.Packets, ok = int64(v), isUint(b, n, v, math.MaxInt64)
-		case record.FlowBytes:
-			v, n = scanUint(b)
-			f.Bytes, ok = int64(v), isUint(b, n, v, math.MaxInt64)
-		case record.FlowStart:
-			v, n = scanUint(b)
-			f.Start, ok = int64(v), isUint(b, n, v, math.MaxInt64)
-		case record.FlowEnd:
-			v, n = scanUint(b)
-			f.End, ok = int64(v), isUint(b, n, v, math.MaxInt64)
-		case record.FlowPacketsLostNoRoute:
-			v, n = scanUint(b)
-			f.TGW.PacketsLostNoRoute, ok = int64(v), isUint(b, n, v, math.MaxInt64)
-		case record.FlowPacketsLostBlackhole:
-			v, n = scanUint(b)
-			f.TGW.PacketsLostBlackhole, ok = int64(v), isUint(b, n, v, math.MaxInt64)
-		case record.FlowPacketsLostMTUExceeded:
-			v, n = scanUint(b)
-			f.TGW.PacketsLostMTUExceeded, ok = int64(v), isUint(b, n, v, math.MaxInt64)
-		case record.FlowPacketsLostTTLExpired:
-			v, n = scanUint(b)
-			f.TGW.PacketsLostTTLExpired, ok = int64(v), isUint(b, n, v, math.MaxInt64)
-		case record.FlowAction:
-			n = wordLen(b)
-			f.Action = parseAction(b[:n])
-			ok = f.Action != record.ActionUnknown
-		case record.FlowLogStatus:
-			n = wordLen(b)
-			f.LogStatus = parseLogStatus(b[:n])
-			ok = f.LogStatus != record.LogStatusUnknown
-		case record.FlowFlowDirection:
-			n = wordLen(b)
-			f.FlowDirection = parseDirection(b[:n])
-			ok = f.FlowDirection != record.DirectionUnknown
-		case record.FlowAccountID: // the common string fields, without StringField's switch
-			f.AccountID, n, ok = d.strs[record.FlowAccountID].text(b)
-		case record.FlowInterfaceID:
-			f.InterfaceID, n, ok = d.strs[record.FlowInterfaceID].text(b)
-		case record.FlowVPCID:
-			f.VPCID, n, ok = d.strs[record.FlowVPCID].text(b)
-		case record.FlowSubnetID:
-			f.SubnetID, n, ok = d.strs[record.FlowSubnetID].text(b)
-		case record.FlowInstanceID:
-			f.InstanceID, n, ok = d.strs[record.FlowInstanceID].text(b)
-		case extraField:
-			var s string
-			if s, n, ok = c.extra.text(b); ok {
-				f.Extra = append(f.Extra, record.ExtraField{Name: c.name, Value: s})
-			}
-		default: // the other string fields (checked by init in format.go)
-			*f.StringField(c.id), n, ok = d.strs[c.id].text(b)
+		if !want.Has(c.id) {
+			pos += fieldLen(b) + 1
+			continue
 		}
+		n, ok := d.parseField(f, c, b)
 		if !ok {
 			return lineError(line, lay, fieldError(c, b))
 		}
@@ -171,6 +96,205 @@ func (d *Decoder) parseLine(f *record.Flow, lay *layout, line []byte) *LineError
 		return fieldCountError(line, lay) // more fields than the format
 	}
 	return nil
+}
+
+// parseProjected is parseLine for a projection (want is not every field):
+// one pass over the line, eight bytes at a time, checks its shape and finds
+// where the fields up to the last wanted one end, and only the wanted fields
+// are parsed. A line of the wrong shape goes to parseLine, which says what is
+// wrong with it.
+func (d *Decoder) parseProjected(f *record.Flow, lay *layout, line []byte, want record.FieldSet) *LineError {
+	if d.projLay != lay || d.projWant != want {
+		d.projLay, d.projWant, d.projCols = lay, want, d.projCols[:0]
+		for i := range lay.cols {
+			if want.Has(lay.cols[i].id) {
+				d.projCols = append(d.projCols, i)
+			}
+		}
+		need := 0
+		if len(d.projCols) > 0 {
+			need = d.projCols[len(d.projCols)-1] + 1
+		}
+		d.ends = make([]int32, need)
+	}
+	cols := lay.cols
+	if !fieldEnds(line, len(cols), d.ends) {
+		return d.parseLine(f, lay, line, want)
+	}
+	for _, i := range d.projCols {
+		start, end := 0, int(d.ends[i])
+		if i > 0 {
+			start = int(d.ends[i-1]) + 1
+		}
+		if end-start == 1 && line[start] == '-' {
+			continue // the placeholder: the field stays unset
+		}
+		// The parsers read several bytes at a time and stop at the space
+		// themselves: given the rest of the line, not the field.
+		c, b := &cols[i], line[start:]
+		if n, ok := d.parseField(f, c, b); !ok || n != end-start {
+			return lineError(line, lay, fieldError(c, b))
+		}
+		f.Present |= 1 << (c.id & 63)
+	}
+	f.Present &^= 1 << extraField
+	return nil
+}
+
+// fieldEnds reports whether line has exactly n fields, none of them empty,
+// and sets ends[i] to where field i ends (the offset of the space after it,
+// or len(line) for the last) for the first len(ends) ≤ n fields. It looks at
+// eight bytes at a time, the last (partial) eight included, and branches only
+// to record the ends wanted.
+func fieldEnds(line []byte, n int, ends []int32) bool {
+	end := len(line)
+	if end == 0 || line[0] == ' ' || line[end-1] == ' ' {
+		return false
+	}
+	var bad, carry uint64 // adjacent spaces seen; the last word's top space flag, moved to the first byte's
+	var lanes uint64      // spaces counted per byte lane
+	found, k := 0, 0      // spaces counted out of lanes; ends set
+	i := 0
+	for ; i+8 <= end; i += 8 {
+		m := spaceFlags(binary.LittleEndian.Uint64(line[i:]))
+		bad |= m & (m<<8 | carry)
+		carry = m >> 56
+		lanes += m >> 7
+		for ; m != 0 && k < len(ends); m &= m - 1 {
+			ends[k], k = int32(i+bits.TrailingZeros64(m)>>3), k+1
+		}
+		if i&(127<<3) == 127<<3 { // before a lane can overflow
+			found, lanes = found+sumBytes(lanes), 0
+		}
+	}
+	if i < end {
+		// The last few bytes: the line's last eight less those already
+		// seen, or the short line padded with zeros (not spaces).
+		var w uint64
+		if end >= 8 {
+			w = binary.LittleEndian.Uint64(line[end-8:]) >> (8 * (i + 8 - end))
+		} else {
+			var buf [8]byte
+			copy(buf[:], line)
+			w = binary.LittleEndian.Uint64(buf[:])
+		}
+		m := spaceFlags(w)
+		bad |= m & (m<<8 | carry)
+		lanes += m >> 7
+		for ; m != 0 && k < len(ends); m &= m - 1 {
+			ends[k], k = int32(i+bits.TrailingZeros64(m)>>3), k+1
+		}
+	}
+	if bad != 0 || found+sumBytes(lanes)+1 != n {
+		return false // an empty field, or too many or too few
+	}
+	if k < len(ends) {
+		ends[k] = int32(end) // the last field's
+	}
+	return true
+}
+
+// spaceFlags returns w with the top bit of each space byte set, and no other.
+func spaceFlags(w uint64) uint64 {
+	x := w ^ spaces // zero bytes where w has spaces
+	return ^((x&lo7 + lo7) | x | lo7)
+}
+
+// sumBytes returns the sum of the bytes of w.
+func sumBytes(w uint64) int {
+	w = w&0x00ff00ff00ff00ff + w>>8&0x00ff00ff00ff00ff
+	return int(w * 0x0001000100010001 >> 48)
+}
+
+// parseField decodes the field of column c at the start of b (not a '-'
+// placeholder; b may run on past the field) into f and returns its length;
+// false when it is malformed. Every parser stops where its field does, at a
+// space or the end of b.
+func (d *Decoder) parseField(f *record.Flow, c *column, b []byte) (n int, ok bool) {
+	var v uint64
+	ok = true
+	switch c.id {
+	case record.FlowVersion:
+		v, n = scanUint(b)
+		f.Version, ok = int32(v), isUint(b, n, v, math.MaxInt32)
+	case record.FlowSrcAddr:
+		f.SrcAddr, n, ok = parseAddr(b)
+	case record.FlowDstAddr:
+		f.DstAddr, n, ok = parseAddr(b)
+	case record.FlowPktSrcAddr:
+		f.PktSrcAddr, n, ok = parseAddr(b)
+	case record.FlowPktDstAddr:
+		f.PktDstAddr, n, ok = parseAddr(b)
+	case record.FlowSrcPort:
+		v, n = scanUint(b)
+		f.SrcPort, ok = uint16(v), isUint(b, n, v, math.MaxUint16)
+	case record.FlowDstPort:
+		v, n = scanUint(b)
+		f.DstPort, ok = uint16(v), isUint(b, n, v, math.MaxUint16)
+	case record.FlowProtocol:
+		v, n = scanUint(b)
+		f.Protocol, ok = uint8(v), isUint(b, n, v, math.MaxUint8)
+	case record.FlowTCPFlags:
+		v, n = scanUint(b)
+		f.TCPFlags, ok = uint16(v), isUint(b, n, v, math.MaxUint16)
+	case record.FlowTrafficPath:
+		v, n = scanUint(b)
+		f.TrafficPath, ok = uint8(v), isUint(b, n, v, math.MaxUint8)
+	case record.FlowPackets:
+		v, n = scanUint(b)
+		f.Packets, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+	case record.FlowBytes:
+		v, n = scanUint(b)
+		f.Bytes, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+	case record.FlowStart:
+		v, n = scanUint(b)
+		f.Start, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+	case record.FlowEnd:
+		v, n = scanUint(b)
+		f.End, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+	case record.FlowPacketsLostNoRoute:
+		v, n = scanUint(b)
+		f.TGW.PacketsLostNoRoute, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+	case record.FlowPacketsLostBlackhole:
+		v, n = scanUint(b)
+		f.TGW.PacketsLostBlackhole, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+	case record.FlowPacketsLostMTUExceeded:
+		v, n = scanUint(b)
+		f.TGW.PacketsLostMTUExceeded, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+	case record.FlowPacketsLostTTLExpired:
+		v, n = scanUint(b)
+		f.TGW.PacketsLostTTLExpired, ok = int64(v), isUint(b, n, v, math.MaxInt64)
+	case record.FlowAction:
+		n = wordLen(b)
+		f.Action = parseAction(b[:n])
+		ok = f.Action != record.ActionUnknown
+	case record.FlowLogStatus:
+		n = wordLen(b)
+		f.LogStatus = parseLogStatus(b[:n])
+		ok = f.LogStatus != record.LogStatusUnknown
+	case record.FlowFlowDirection:
+		n = wordLen(b)
+		f.FlowDirection = parseDirection(b[:n])
+		ok = f.FlowDirection != record.DirectionUnknown
+	case record.FlowAccountID: // the common string fields, without StringField's switch
+		f.AccountID, n, ok = d.strs[record.FlowAccountID].text(b)
+	case record.FlowInterfaceID:
+		f.InterfaceID, n, ok = d.strs[record.FlowInterfaceID].text(b)
+	case record.FlowVPCID:
+		f.VPCID, n, ok = d.strs[record.FlowVPCID].text(b)
+	case record.FlowSubnetID:
+		f.SubnetID, n, ok = d.strs[record.FlowSubnetID].text(b)
+	case record.FlowInstanceID:
+		f.InstanceID, n, ok = d.strs[record.FlowInstanceID].text(b)
+	case extraField:
+		var s string
+		if s, n, ok = c.extra.text(b); ok {
+			f.Extra = append(f.Extra, record.ExtraField{Name: c.name, Value: s})
+		}
+	default: // the other string fields (checked by init in format.go)
+		*f.StringField(c.id), n, ok = d.strs[c.id].text(b)
+	}
+	return n, ok
 }
 
 // isUint reports whether scanUint found a whole field of at most max.

@@ -159,7 +159,7 @@ func (d *Decoder) parseRow(f *record.Flow, lay *layout, scale []int64, vals []pa
 		}
 	}
 	line := d.arena[start:len(d.arena):len(d.arena)]
-	if err := d.parseLine(f, lay, line); err != nil {
+	if err := d.parseLine(f, lay, line, d.want); err != nil {
 		d.arena = d.arena[:start]
 		return err
 	}

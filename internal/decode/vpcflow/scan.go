@@ -41,6 +41,22 @@ func scanField(b []byte) (n int, ascii bool) {
 	return n, or&hi1 == 0
 }
 
+// fieldLen returns the length of the field at the start of b (up to the first
+// space), for fields stepped over unread.
+func fieldLen(b []byte) int {
+	n := 0
+	for ; n+8 <= len(b); n += 8 {
+		x := binary.LittleEndian.Uint64(b[n:]) ^ spaces // zero bytes where b has spaces
+		if m := ^((x&lo7 + lo7) | x | lo7); m != 0 {
+			return n + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for n < len(b) && b[n] != ' ' {
+		n++
+	}
+	return n
+}
+
 // wordLen returns the length of the field at the start of b, for short fields.
 func wordLen(b []byte) int {
 	for i, c := range b {

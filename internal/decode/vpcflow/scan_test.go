@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -97,4 +99,44 @@ func FuzzParseAddr(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFieldEnds checks the shape test and the field ends against a plain
+// split, on lines whose spaces fall at every offset of an eight-byte word and
+// on lines long enough to need the per-lane counts folded more than once.
+func TestFieldEnds(t *testing.T) {
+	lines := []string{"", " ", "a", "a ", " a", "a b", "a  b", "ab cd ef g", "abcdefg h", "abcdefgh i",
+		"abcdefg  h", "abcdefgh  i", "1234567 12345678 1", strings.Repeat("a ", 3000) + "a",
+		strings.Repeat("abc ", 700) + "z", strings.Repeat("a ", 1500) + " a"}
+	for w := 1; w < 20; w++ {
+		for _, n := range []int{1, 2, 7, 8, 9, 15, 16, 17, 300} {
+			lines = append(lines, strings.TrimSpace(strings.Repeat(strings.Repeat("x", w)+" ", n)))
+		}
+	}
+	for _, line := range lines {
+		parts := strings.Split(line, " ")
+		shapeOK := !slices.Contains(parts, "")
+		want := make([]int32, len(parts))
+		at := 0
+		for i, p := range parts {
+			at += len(p)
+			want[i] = int32(at)
+			at++
+		}
+		for _, n := range []int{len(parts) - 1, len(parts), len(parts) + 1} {
+			for _, need := range []int{0, 1, len(parts) / 2, len(parts)} {
+				if need > n || n <= 0 {
+					continue
+				}
+				ends := make([]int32, need)
+				got := fieldEnds([]byte(line), n, ends)
+				if got != (shapeOK && n == len(parts)) {
+					t.Fatalf("fieldEnds(%.40q…, %d) = %v; %d fields, none empty: %v", line, n, got, len(parts), shapeOK)
+				}
+				if got && !slices.Equal(ends, want[:need]) {
+					t.Fatalf("fieldEnds(%.40q…): ends %v, want %v", line, ends, want[:need])
+				}
+			}
+		}
+	}
 }

@@ -48,7 +48,51 @@ type Config struct {
 	// AWS's default version 2 format (DefaultFormat) when there is none. A header
 	// line always wins over Format: it is what the file says about itself.
 	Format string
+	// Project, when set, decodes only the fields a reader uses (a query's,
+	// ProjectionOf); nil decodes every field.
+	Project *Projection `yaml:"-"`
 }
+
+// Projection names the fields a reader uses. The decoder parses only those
+// and steps over the others without reading them: a record lacks them
+// (Flow.Present), and a line whose unused fields are malformed is kept, where
+// decoding every field would skip it as bad. Lines of the wrong shape (too
+// few or too many fields, an empty field) are bad either way. Fields of
+// columns a header names that vigil does not know (Flow.Extra) are always
+// decoded.
+type Projection struct {
+	Fields record.FieldSet
+	// Message keeps each record's line (Flow.Raw, @message).
+	Message bool
+}
+
+// ProjectionOf returns the projection of the field names a query reads:
+// catalogue names and system fields (@timestamp needs start, @logStream the
+// interface id, @message the line), as plan.Plan.Fields lists them. Names the
+// catalogue does not know are left out.
+func ProjectionOf(names []string) *Projection {
+	p := &Projection{}
+	for _, name := range names {
+		fd, ok := record.FlowCatalogue.Lookup(name)
+		if !ok {
+			continue
+		}
+		switch fd.ID {
+		case record.FlowTimestamp:
+			p.Fields = p.Fields.Add(record.FlowStart)
+		case record.FlowLogStream:
+			p.Fields = p.Fields.Add(record.FlowInterfaceID)
+		case record.FlowMessage:
+			p.Message = true
+		default:
+			p.Fields = p.Fields.Add(fd.ID)
+		}
+	}
+	return p
+}
+
+// allFields is the projection of every field.
+const allFields = ^record.FieldSet(0)
 
 // DefaultConfig returns the configuration for AWS's own files: the field order
 // from the header line, the default format without one.
@@ -62,7 +106,16 @@ const arenaSize = 256 << 10
 // one goroutine at a time; it keeps its buffers and interned strings from input
 // to input, so reuse one per worker rather than making one per file.
 type Decoder struct {
-	base *layout // from Config.Format or the default format
+	base *layout         // from Config.Format or the default format
+	want record.FieldSet // the fields to parse (Config.Project); extraField always
+	raw  bool            // keep each record's line as Raw
+	// parseProjected's: the layout and fields it last planned for, the
+	// indexes of the wanted columns, and room for the field ends up to the
+	// last of them.
+	projLay  *layout
+	projWant record.FieldSet
+	projCols []int
+	ends     []int32
 
 	lr    *decode.LineReader
 	in    decode.Input // the input being decoded; batches point to it
@@ -94,7 +147,11 @@ func New(cfg Config) (*Decoder, error) {
 			return nil, fmt.Errorf("vpcflow: %w", err)
 		}
 	}
-	return &Decoder{base: lay}, nil
+	d := &Decoder{base: lay, want: allFields, raw: true}
+	if p := cfg.Project; p != nil {
+		d.want, d.raw = p.Fields.Add(extraField), p.Message
+	}
+	return d, nil
 }
 
 // ParseLine decodes one line in the configured (or default) format into f, for
@@ -109,7 +166,7 @@ func (d *Decoder) ParseLine(line []byte, f *record.Flow) error {
 	if i := bytes.IndexByte(line, '\n'); i >= 0 {
 		return &LineError{Reason: ReasonLineBreak, Detail: fmt.Sprintf("a line break at byte %d: one flow record per message", i)}
 	}
-	if err := d.parseLine(f, d.base, line); err != nil {
+	if err := d.parseLine(f, d.base, line, allFields); err != nil {
 		return err
 	}
 	f.Raw = line
@@ -184,7 +241,7 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 		}
 
 		// Make room for the record and its line before decoding into it.
-		if len(d.arena)+len(line) > cap(d.arena) {
+		if d.raw && len(d.arena)+len(line) > cap(d.arena) {
 			if err := d.flush(emit, &stats); err != nil {
 				return stats, err
 			}
@@ -205,16 +262,24 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 				}
 			}
 		}
-		if lerr := d.parseLine(f, lay, body); lerr != nil {
+		var lerr *LineError
+		if d.want == allFields {
+			lerr = d.parseLine(f, lay, body, allFields)
+		} else {
+			lerr = d.parseProjected(f, lay, body, d.want)
+		}
+		if lerr != nil {
 			problem(lerr.Reason, lerr.Detail)
 			continue
 		}
 		if prefix == prefixUnknown {
 			prefix = prefixNone
 		}
-		start := len(d.arena)
-		d.arena = append(d.arena, body...)
-		f.Raw = d.arena[start:len(d.arena):len(d.arena)]
+		if d.raw {
+			start := len(d.arena)
+			d.arena = append(d.arena, body...)
+			f.Raw = d.arena[start:len(d.arena):len(d.arena)]
+		}
 		f.Stream = in.Name
 		d.n++
 		if d.n == len(d.flows) {

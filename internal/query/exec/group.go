@@ -379,6 +379,12 @@ type stage struct {
 	hasAt   []bool
 	order   []int32
 	scratch [64]byte
+	// one is the group of a stats without by, in table t.
+	one struct {
+		t  *table
+		p  *partition
+		id uint32
+	}
 }
 
 func newStage(t *table) *stage {
@@ -394,6 +400,21 @@ func (s *stage) add(r *query.Row, ev *evals) error {
 		// A table of the worker's own: no lock to save, so the row goes
 		// in at once.
 		s.reset()
+		if len(ev.groups) == 0 {
+			// No by: every row is the one group's, found once.
+			if s.one.t != t {
+				h := groupHash(nil)
+				p := &t.parts[partitionOf(h)]
+				id, err := t.find(p, h, nil)
+				if err != nil {
+					return err
+				}
+				s.one.t, s.one.p, s.one.id = t, p, id
+			}
+			s.stageArgs(r, ev)
+			s.t.update(s.one.p, s.one.id, s.args, s.at(0))
+			return nil
+		}
 	}
 	start := len(s.keys)
 	for _, g := range ev.groups {
@@ -401,6 +422,20 @@ func (s *stage) add(r *query.Row, ev *evals) error {
 	}
 	s.hashes = append(s.hashes, groupHash(s.keys[start:]))
 	s.ends = append(s.ends, len(s.keys))
+	s.stageArgs(r, ev)
+	if !t.shared {
+		return s.apply(&t.parts[partitionOf(s.hashes[0])], 0)
+	}
+	if len(s.hashes) >= stageRows {
+		return s.flush()
+	}
+	return nil
+}
+
+// stageArgs stages the row's aggregate arguments (and its position, for
+// earliest and latest).
+func (s *stage) stageArgs(r *query.Row, ev *evals) {
+	t := s.t
 	for i, a := range ev.args {
 		var v record.Value
 		if a != nil {
@@ -420,11 +455,12 @@ func (s *stage) add(r *query.Row, ev *evals) error {
 		s.ats = append(s.ats, at)
 		s.hasAt = append(s.hasAt, ok)
 	}
-	if !t.shared {
-		return s.apply(&t.parts[partitionOf(s.hashes[0])], 0)
-	}
-	if len(s.hashes) >= stageRows {
-		return s.flush()
+}
+
+// at returns the position of staged row i, nil when it has none.
+func (s *stage) at(i int) *pos {
+	if s.t.needsPos && s.hasAt[i] {
+		return &s.ats[i]
 	}
 	return nil
 }
@@ -499,11 +535,7 @@ func (s *stage) apply(p *partition, i int) error {
 	if err != nil {
 		return err
 	}
-	var at *pos
-	if s.t.needsPos && s.hasAt[i] {
-		at = &s.ats[i]
-	}
-	s.t.update(p, id, s.args[i*s.nArgs:(i+1)*s.nArgs], at)
+	s.t.update(p, id, s.args[i*s.nArgs:(i+1)*s.nArgs], s.at(i))
 	return nil
 }
 

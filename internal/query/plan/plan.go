@@ -361,6 +361,9 @@ func (p *Plan) projection() map[record.Kind][]string {
 	for _, name := range p.Materialize {
 		add(name)
 	}
+	if !p.Since.IsZero() || !p.Until.IsZero() {
+		add("@timestamp") // the time range is checked on every record
+	}
 	out := map[record.Kind][]string{}
 	for _, k := range p.Kinds {
 		cat := record.CatalogueOf(k)

@@ -54,6 +54,7 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/decode/auto"
+	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/query"
 	"github.com/vigil-dev/vigil/internal/query/exec"
 	"github.com/vigil-dev/vigil/internal/query/plan"
@@ -79,6 +80,10 @@ type Case struct {
 	Since, Until time.Time
 	Kinds        []record.Kind
 	Now          time.Time
+	// NoProjection decodes every field of flow records, not only the
+	// query's (as vigil query does): a projection that misses a field the
+	// query reads changes the outcome (TestProjection).
+	NoProjection bool
 	// Expectations.
 	Warnings []string
 	Error    string // expect error; "" if the query must succeed
@@ -415,6 +420,9 @@ func (c *Case) Run(ctx context.Context) *Outcome {
 			wg.Go(func() {
 				cfg := auto.DefaultConfig()
 				cfg.Format = formatOf(in.kind)
+				if !c.NoProjection {
+					cfg.VPCFlow.Project = vpcflow.ProjectionOf(p.Fields[record.KindFlow])
+				}
 				dec := auto.New(cfg)
 				_, errs[i] = dec.Decode(ctx, decode.Input{Name: in.name}, strings.NewReader(in.text),
 					func(b *decode.Batch) error { return emit(i, b) }, nil)

@@ -47,3 +47,26 @@ func TestFiles(t *testing.T) {
 	}
 	t.Logf("%d cases", total)
 }
+
+// TestProjection runs every case again decoding every field of flow records:
+// both ways must give the expected outcome, so a projection that left out a
+// field a query reads (or a full decode that differs from it) fails here or
+// in TestFiles.
+func TestProjection(t *testing.T) {
+	files, err := filepath.Glob("../testdata/qtest/*.qtest")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no .qtest files (%v)", err)
+	}
+	for _, file := range files {
+		cases, err := ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cases {
+			c.NoProjection = true
+			if diff := c.Check(c.Run(context.Background())); diff != "" {
+				t.Errorf("%s:%d: %s, every field decoded\nquery: %s\n%s", file, c.Line, c.Name, c.Query, diff)
+			}
+		}
+	}
+}
