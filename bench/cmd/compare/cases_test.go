@@ -21,7 +21,8 @@ import (
 // The answers for testdata/flows.log, worked out by hand (see testdata/README.md).
 // Peers answer "with ties", in any order; a missing value is "".
 var fixtureAnswers = map[string][][]string{
-	"count records": {{"12"}},
+	"count records":        {{"12"}},
+	"count records, query": {{"12"}},
 	"NAT port scan": {
 		// 110.10.9.9 contains "10.10." and 110.10.2.68 contains "10.10.2.68": a
 		// substring test over-matches, as Logs Insights' like does. 10.10.2.6 does not.
@@ -214,7 +215,7 @@ func TestPeersAgreeOnGeneratedCorpus(t *testing.T) {
 				if len(sqlAns.rows) == 0 {
 					t.Fatalf("empty answer: the generated corpus should exercise every case")
 				}
-				if bc.name == "count records" && sqlAns.rows[0][0] != fmt.Sprint(records) {
+				if strings.HasPrefix(bc.name, "count records") && sqlAns.rows[0][0] != fmt.Sprint(records) {
 					t.Fatalf("count: %v", sqlAns.rows)
 				}
 				if bc.shape.limit > 0 {
