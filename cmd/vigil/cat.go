@@ -164,6 +164,9 @@ func runCat(ctx context.Context, g *globals, o catOptions, paths []string) error
 // readSummary is the closing line of every command that reads logs.
 func readSummary(res ingest.Result, elapsed time.Duration) string {
 	s := fmt.Sprintf("vigil: read %d records from %d files (%s) in %s", res.Records, res.Objects, humanBytes(res.Bytes), elapsed.Round(time.Millisecond))
+	if res.Unread > 0 {
+		s += fmt.Sprintf("; %d lines passed over unread (they cannot match the query's filter)", res.Unread)
+	}
 	if res.Pruned > 0 {
 		s += fmt.Sprintf("; %d files outside the time range not read", res.Pruned)
 	}

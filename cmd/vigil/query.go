@@ -145,8 +145,7 @@ func runQuery(ctx context.Context, g *globals, stdin io.Reader, o queryOptions, 
 		return err
 	}
 
-	// Flow logs decode only the fields the query reads.
-	newDecoder, err := decoderFactory(o.read, vpcflow.ProjectionOf(p.Fields[record.KindFlow]))
+	newDecoder, err := decoderFactory(o.read, flowProjection(p))
 	if err != nil {
 		return err
 	}
@@ -278,4 +277,14 @@ func resultCell(v record.Value, format output.Format) output.Cell {
 		}
 	}
 	return c
+}
+
+// flowProjection is what the plan lets a flow-log decoder skip: the fields
+// the query does not read, and the lines its filters cannot keep.
+func flowProjection(p *plan.Plan) *vpcflow.Projection {
+	proj := vpcflow.ProjectionOf(p.Fields[record.KindFlow])
+	for _, n := range p.Needles {
+		proj.Require(n.Field, n.Text)
+	}
+	return proj
 }

@@ -86,6 +86,9 @@ func (s *Server) runQuery(c *call, req *QueryRequest) (*QueryResponse, error) {
 		for _, src := range srcs {
 			acfg := auto.DefaultConfig()
 			acfg.VPCFlow.Project = vpcflow.ProjectionOf(p.Fields[record.KindFlow])
+			for _, n := range p.Needles {
+				acfg.VPCFlow.Project.Require(n.Field, n.Text)
+			}
 			if src.Format != "" {
 				f, err := auto.ParseFormat(src.Format)
 				if err != nil { // Validate checked it

@@ -107,6 +107,9 @@ func (p Problem) String() string {
 type Stats struct {
 	Records int64 // records emitted
 	Bytes   int64 // input bytes consumed (after decompression)
+	// Unread counts lines passed over without decoding because no record
+	// in them can match what the reader asked for (vpcflow.Projection).
+	Unread int64
 	// Skipped counts skipped records by reason; the set of reasons is small and fixed
 	// by the decoders, so the map stays small whatever the input.
 	Skipped map[string]int64
@@ -133,6 +136,7 @@ func (s *Stats) SkippedTotal() int64 {
 func (s *Stats) Add(o Stats) {
 	s.Records += o.Records
 	s.Bytes += o.Bytes
+	s.Unread += o.Unread
 	for r, c := range o.Skipped {
 		if s.Skipped == nil {
 			s.Skipped = make(map[string]int64)

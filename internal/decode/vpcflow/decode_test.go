@@ -479,3 +479,47 @@ func TestDecodeUsesInputHeader(t *testing.T) {
 		t.Fatalf("got %v, skipped %v, err %v", got, st.Skipped, err)
 	}
 }
+
+// TestProjectionPassesOver: a projection's needles pass over the lines whose
+// field cannot hold the text, judging each needle on its own field, and
+// count them; an IPv6 field is always decoded, and a layout without the
+// field passes over every line.
+func TestProjectionPassesOver(t *testing.T) {
+	in := "2 123456789012 eni-a 10.10.3.17 10.10.2.68 40000 22 6 3 180 1793491200 1793491260 ACCEPT OK\n" +
+		"2 123456789012 eni-a 10.10.2.68 10.10.3.17 22 40000 6 3 180 1793491200 1793491260 ACCEPT OK\n" + // the text in the other field
+		"2 123456789012 eni-b 10.10.3.18 10.10.2.68 40001 443 6 3 180 1793491200 1793491260 REJECT OK\n" +
+		"2 123456789012 eni-c 2001:db8:0:0:0:0:0:1 10.10.2.68 40002 22 6 3 180 1793491200 1793491260 ACCEPT OK\n" +
+		"2 123456789012 eni-a 10.10.3.19 10.10.2.68 40003 22 6\n" // too short: the parser judges it
+	for _, c := range []struct {
+		name        string
+		format      string
+		needles     [][2]string
+		decoded     int
+		unread, bad int64
+	}{
+		{"address", "", [][2]string{{"dstAddr", "10.10.2.68"}}, 3, 1, 1},
+		{"two fields", "", [][2]string{{"dstAddr", "10.10.2.68"}, {"interfaceId", "eni-a"}}, 1, 3, 1},
+		{"the line", "", [][2]string{{"@message", " REJECT "}}, 1, 4, 0},
+		{"the log stream", "", [][2]string{{"@logStream", "eni-c"}}, 1, 4, 0},
+		{"a number", "", [][2]string{{"dstPort", "44"}}, 1, 4, 0},
+		{"not in the layout", "", [][2]string{{"vpcId", "vpc-"}}, 0, 5, 0},
+		{"past the line's end", "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id",
+			[][2]string{{"vpcId", "vpc-"}}, 0, 0, 5},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := ProjectionOf([]string{"srcAddr"})
+			for _, n := range c.needles {
+				if !p.Require(n[0], n[1]) {
+					t.Fatalf("Require(%s) refused", n[0])
+				}
+			}
+			res := decodeAll(t, mustNew(t, Config{Format: c.format, Project: p}), "flows.log", strings.NewReader(in))
+			if len(res.flows) != c.decoded || res.stats.Unread != c.unread || res.stats.SkippedTotal() != c.bad {
+				t.Errorf("decoded %d, unread %d, bad %d; want %d, %d, %d", len(res.flows), res.stats.Unread, res.stats.SkippedTotal(), c.decoded, c.unread, c.bad)
+			}
+		})
+	}
+	if ProjectionOf(nil).Require("@timestamp", "2026") || ProjectionOf(nil).Require("nosuch", "x") {
+		t.Error("Require took a field whose text is not the line's")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/vigil-dev/vigil/internal/decode"
@@ -214,6 +215,46 @@ func FuzzProjected(f *testing.F) {
 		}
 		if len(some.Extra) != len(all.Extra) {
 			t.Fatalf("%q: extra fields %v, full decode %v", line, some.Extra, all.Extra)
+		}
+	})
+}
+
+// FuzzNeedles: a line passed over for a needle is one whose record, decoded
+// whole, lacks the needle's text in that field as like sees it (or a bad
+// line): passing over never loses a record the filter keeps.
+func FuzzNeedles(f *testing.F) {
+	for i, l := range seedLines(f) {
+		f.Add(uint8(i), uint8(3), "10.", l)
+		f.Add(uint8(i), uint8(2), "eni-", l)
+	}
+	f.Add(uint8(0), uint8(3), "db8::", []byte("2 1 e 2001:db8:0:0:0:0:0:1 1.2.3.4 0 0 0 0 0 0 0 ACCEPT OK"))
+	f.Add(uint8(0), uint8(6), "2", []byte("2 1 e 1.2.3.4 1.2.3.4 0 0022 0 0 0 0 0 ACCEPT OK"))
+	full := make([]*Decoder, len(fuzzFormats))
+	for i, fm := range fuzzFormats {
+		full[i] = mustNew(f, Config{Format: fm})
+	}
+	f.Fuzz(func(t *testing.T, which, col uint8, text string, line []byte) {
+		line = trimRight(line)
+		if bytes.IndexByte(line, '\n') >= 0 {
+			return
+		}
+		i := int(which) % len(full)
+		cols := full[i].base.cols
+		id := cols[int(col)%len(cols)].id
+		p := ProjectionOf(nil)
+		if !p.Require(record.FlowCatalogue.Fields[id].Name, text) {
+			return
+		}
+		d := mustNew(t, Config{Format: fuzzFormats[i], Project: p})
+		if d.mayMatch(line, d.base) {
+			return
+		}
+		var all record.Flow
+		if full[i].parseLine(&all, full[i].base, line, allFields) != nil {
+			return // a bad line: passing over it loses no record
+		}
+		if v := all.Get(id); !v.IsMissing() && strings.Contains(string(v.AppendText(nil)), text) {
+			t.Fatalf("%q passed over, but its %s %q contains %q", line, record.FlowCatalogue.Fields[id].Name, v.AppendText(nil), text)
 		}
 	})
 }

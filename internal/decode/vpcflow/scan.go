@@ -57,6 +57,25 @@ func fieldLen(b []byte) int {
 	return n
 }
 
+// hasColon reports whether b holds a ':', eight bytes at a time: b is a
+// field, most often an IPv4 address of one or two words.
+func hasColon(b []byte) bool {
+	const colons = 0x3a3a3a3a3a3a3a3a
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:]) ^ colons // zero bytes where b has colons
+		if ^((x&lo7 + lo7) | x | lo7) != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] == ':' {
+			return true
+		}
+	}
+	return false
+}
+
 // wordLen returns the length of the field at the start of b, for short fields.
 func wordLen(b []byte) int {
 	for i, c := range b {

@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -64,6 +65,112 @@ type Projection struct {
 	Fields record.FieldSet
 	// Message keeps each record's line (Flow.Raw, @message).
 	Message bool
+	// needles are text that a field of every record the reader keeps
+	// contains (Require).
+	needles []needle
+}
+
+// needle is text a field's text must contain.
+type needle struct {
+	id   record.FieldID // the field; FlowMessage for the whole line
+	text []byte
+	// addr: the field is an address. An IPv6 address's text as written may
+	// differ from its text as vigil writes it, which is what like sees
+	// ("0:0::1" is "::1"), so a field holding a ':' is not judged.
+	addr bool
+}
+
+// Require records that the reader keeps only records whose field (a
+// catalogue name or a system field, as in ProjectionOf) has text containing
+// text, as a filter field like "text" does, and reports whether the decoder
+// can judge that from a line: when the field's text is the line's own bytes
+// (strings, numbers and IPv4 addresses as written; @message; @logStream).
+// A line whose field lacks the text is then passed over unread, without
+// even its shape being checked, and counted in decode.Stats.Unread.
+func (p *Projection) Require(field, text string) bool {
+	fd, ok := record.FlowCatalogue.Lookup(field)
+	if !ok || text == "" {
+		return false
+	}
+	n := needle{id: fd.ID, text: []byte(text)}
+	switch {
+	case fd.ID == record.FlowMessage:
+	case fd.ID == record.FlowLogStream:
+		n.id = record.FlowInterfaceID
+	case fd.ID == record.FlowTimestamp:
+		return false // formatted as a time, not as written
+	case fd.Type == record.TypeAddr:
+		n.addr = true
+	case fd.Type != record.TypeString && fd.Type != record.TypeInt:
+		return false
+	}
+	p.needles = append(p.needles, n)
+	return true
+}
+
+// columnNeedle is a needle placed in a layout.
+type columnNeedle struct {
+	needle
+	col int // the column holding the field; lineCol for the whole line, noCol when the layout has none
+}
+
+const (
+	lineCol = -1
+	noCol   = -2
+)
+
+// placeNeedles returns the needles in lay's columns, in column order.
+func placeNeedles(needles []needle, lay *layout) []columnNeedle {
+	out := make([]columnNeedle, 0, len(needles))
+	for _, n := range needles {
+		c := columnNeedle{needle: n, col: noCol}
+		if n.id == record.FlowMessage {
+			c.col = lineCol
+		}
+		for i := range lay.cols {
+			if lay.cols[i].id == n.id && n.id != record.FlowMessage {
+				c.col = i
+				break
+			}
+		}
+		out = append(out, c)
+	}
+	slices.SortStableFunc(out, func(a, b columnNeedle) int { return a.col - b.col })
+	return out
+}
+
+// mayMatch reports whether line (of layout lay) can hold a record the
+// reader keeps: each needle's field holds its text. It steps over the fields
+// before each needle's without reading them; a line too short to hold a
+// needle's field is left to the parser to judge.
+func (d *Decoder) mayMatch(line []byte, lay *layout) bool {
+	if d.needleLay != lay {
+		d.needleLay, d.needleCols = lay, placeNeedles(d.need.needles, lay)
+	}
+	pos, col := 0, 0 // where column col starts
+	for i := range d.needleCols {
+		n := &d.needleCols[i]
+		switch n.col {
+		case noCol:
+			return false // a field the layout lacks is missing, and like is false
+		case lineCol:
+			if !bytes.Contains(line, n.text) {
+				return false
+			}
+			continue
+		}
+		for ; col < n.col; col++ {
+			if pos += fieldLen(line[pos:]) + 1; pos > len(line) {
+				return true
+			}
+		}
+		b := line[pos:]
+		b = b[:fieldLen(b)]
+		if !bytes.Contains(b, n.text) && !(n.addr && hasColon(b)) {
+			return false
+		}
+	}
+	return true
 }
 
 // ProjectionOf returns the projection of the field names a query reads:
@@ -109,6 +216,10 @@ type Decoder struct {
 	base *layout         // from Config.Format or the default format
 	want record.FieldSet // the fields to parse (Config.Project); extraField always
 	raw  bool            // keep each record's line as Raw
+	need *Projection     // when it has needles: lines to pass over
+	// mayMatch's: the layout it last placed the needles in, and where.
+	needleLay  *layout
+	needleCols []columnNeedle
 	// parseProjected's: the layout and fields it last planned for, the
 	// indexes of the wanted columns, and room for the field ends up to the
 	// last of them.
@@ -150,6 +261,9 @@ func New(cfg Config) (*Decoder, error) {
 	d := &Decoder{base: lay, want: allFields, raw: true}
 	if p := cfg.Project; p != nil {
 		d.want, d.raw = p.Fields.Add(extraField), p.Message
+		if len(p.needles) > 0 {
+			d.need = p
+		}
 	}
 	return d, nil
 }
@@ -240,6 +354,21 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 			continue
 		}
 
+		body := line
+		if prefix != prefixNone {
+			if k := timestampPrefixLen(line); k > 0 {
+				if prefix == prefixPresent {
+					body = line[k:]
+				} else if countFields(line[k:]) == len(lay.cols) {
+					prefix, body = prefixPresent, line[k:]
+				}
+			}
+		}
+		if d.need != nil && !d.mayMatch(body, lay) {
+			stats.Unread++
+			continue
+		}
+
 		// Make room for the record and its line before decoding into it.
 		if d.raw && len(d.arena)+len(line) > cap(d.arena) {
 			if err := d.flush(emit, &stats); err != nil {
@@ -252,16 +381,6 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 		f := &d.flows[d.n]
 		f.Reset()
 
-		body := line
-		if prefix != prefixNone {
-			if k := timestampPrefixLen(line); k > 0 {
-				if prefix == prefixPresent {
-					body = line[k:]
-				} else if countFields(line[k:]) == len(lay.cols) {
-					prefix, body = prefixPresent, line[k:]
-				}
-			}
-		}
 		var lerr *LineError
 		if d.want == allFields {
 			lerr = d.parseLine(f, lay, body, allFields)

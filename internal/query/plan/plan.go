@@ -107,6 +107,11 @@ type Plan struct {
 	// for decoders that can skip the rest): catalogue names, system fields
 	// and JSON paths, sorted.
 	Fields map[record.Kind][]string
+	// Needles are what the per-record filters require of a record field's
+	// text: every record the query keeps passes each of them. Decoders that
+	// can tell from a line that a field's text cannot contain a needle pass
+	// over the line unread (vpcflow.Projection.Require).
+	Needles []Needle
 	// Head are the per-record stages, in order; each compiles in its own
 	// Scope.
 	Head    []*query.Stage
@@ -203,7 +208,44 @@ func Build(chk *query.Checked, opts Options) (*Plan, error) {
 		p.Materialize = materialize(chk, p.Tail)
 	}
 	p.Fields = p.projection()
+	p.Needles = p.needles()
 	return p, nil
+}
+
+// Needle says that the text of record field Field (as like sees it)
+// contains Text.
+type Needle struct{ Field, Text string }
+
+// needles collects the conditions field like "text" (not negated) that
+// every record passing the per-record filters meets: the operands of each
+// filter's top-level and.
+func (p *Plan) needles() []Needle {
+	var out []Needle
+	var conjuncts func(e query.Expr, s *query.Scope)
+	conjuncts = func(e query.Expr, s *query.Scope) {
+		switch e := e.(type) {
+		case *query.BinaryExpr:
+			if e.Op == query.OpAnd {
+				conjuncts(e.X, s)
+				conjuncts(e.Y, s)
+			}
+		case *query.LikeExpr:
+			ref, ok := e.X.(*query.FieldRef)
+			lit, isText := e.Pattern.(*query.StringLit)
+			if !ok || !isText || e.Not || e.Match || lit.Value == "" {
+				return
+			}
+			if name := s.RecordField(ref); name != "" {
+				out = append(out, Needle{Field: name, Text: lit.Value})
+			}
+		}
+	}
+	for _, st := range p.Head {
+		if f, ok := st.Cmd.(*query.FilterCmd); ok {
+			conjuncts(f.Cond, st.Scope)
+		}
+	}
+	return out
 }
 
 func (p *Plan) note(format string, args ...any) {

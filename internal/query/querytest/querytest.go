@@ -80,9 +80,10 @@ type Case struct {
 	Since, Until time.Time
 	Kinds        []record.Kind
 	Now          time.Time
-	// NoProjection decodes every field of flow records, not only the
-	// query's (as vigil query does): a projection that misses a field the
-	// query reads changes the outcome (TestProjection).
+	// NoProjection decodes every field of every flow record, not only the
+	// query's fields of the lines its filters can keep (as vigil query
+	// does): a projection that misses a field the query reads, or passes
+	// over a line it keeps, changes the outcome (TestProjection).
 	NoProjection bool
 	// Expectations.
 	Warnings []string
@@ -422,6 +423,9 @@ func (c *Case) Run(ctx context.Context) *Outcome {
 				cfg.Format = formatOf(in.kind)
 				if !c.NoProjection {
 					cfg.VPCFlow.Project = vpcflow.ProjectionOf(p.Fields[record.KindFlow])
+					for _, n := range p.Needles {
+						cfg.VPCFlow.Project.Require(n.Field, n.Text)
+					}
 				}
 				dec := auto.New(cfg)
 				_, errs[i] = dec.Decode(ctx, decode.Input{Name: in.name}, strings.NewReader(in.text),
