@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-dev/vigil/internal/decode"
-	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/ingest"
 	"github.com/vigil-dev/vigil/internal/obs"
 	"github.com/vigil-dev/vigil/internal/output"
@@ -145,7 +144,7 @@ func runQuery(ctx context.Context, g *globals, stdin io.Reader, o queryOptions, 
 		return err
 	}
 
-	newDecoder, err := decoderFactory(o.read, flowProjection(p))
+	newDecoder, err := decoderFactory(o.read, p.FlowProjection())
 	if err != nil {
 		return err
 	}
@@ -196,7 +195,9 @@ func runQuery(ctx context.Context, g *globals, stdin io.Reader, o queryOptions, 
 	rr := readRes
 	mu.Unlock()
 	if o.stats || isTerminal(g.stderr) || rr.SkippedTotal() > 0 || rr.Failed > 0 {
-		fmt.Fprintf(g.stderr, "vigil: %s; %d records scanned, %d matched\n", plural(len(res.Rows), "row"), res.RecordsScanned, res.RecordsMatched)
+		// Lines passed over unread were scanned too, for a text the filter
+		// needs (their time was not read).
+		fmt.Fprintf(g.stderr, "vigil: %s; %d records scanned, %d matched\n", plural(len(res.Rows), "row"), res.RecordsScanned+rr.Unread, res.RecordsMatched)
 		fmt.Fprintln(g.stderr, readSummary(rr, time.Since(start)))
 	}
 	return nil
@@ -277,14 +278,4 @@ func resultCell(v record.Value, format output.Format) output.Cell {
 		}
 	}
 	return c
-}
-
-// flowProjection is what the plan lets a flow-log decoder skip: the fields
-// the query does not read, and the lines its filters cannot keep.
-func flowProjection(p *plan.Plan) *vpcflow.Projection {
-	proj := vpcflow.ProjectionOf(p.Fields[record.KindFlow])
-	for _, n := range p.Needles {
-		proj.Require(n.Field, n.Text)
-	}
-	return proj
 }

@@ -10,12 +10,10 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/decode/auto"
-	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/ingest"
 	"github.com/vigil-dev/vigil/internal/query"
 	"github.com/vigil-dev/vigil/internal/query/exec"
 	"github.com/vigil-dev/vigil/internal/query/plan"
-	"github.com/vigil-dev/vigil/internal/record"
 )
 
 // runQuery runs a Logs Insights query over the configured sources: the same
@@ -85,10 +83,7 @@ func (s *Server) runQuery(c *call, req *QueryRequest) (*QueryResponse, error) {
 	source := func(ctx context.Context, emit func(int, *decode.Batch) error) error {
 		for _, src := range srcs {
 			acfg := auto.DefaultConfig()
-			acfg.VPCFlow.Project = vpcflow.ProjectionOf(p.Fields[record.KindFlow])
-			for _, n := range p.Needles {
-				acfg.VPCFlow.Project.Require(n.Field, n.Text)
-			}
+			acfg.VPCFlow.Project = p.FlowProjection()
 			if src.Format != "" {
 				f, err := auto.ParseFormat(src.Format)
 				if err != nil { // Validate checked it
@@ -139,6 +134,9 @@ func (s *Server) runQuery(c *call, req *QueryRequest) (*QueryResponse, error) {
 	out.Statistics = QueryStatistics{RecordsScanned: float64(res.RecordsScanned), RecordsMatched: float64(res.RecordsMatched)}
 	for _, r := range readers {
 		out.Statistics.BytesScanned += float64(r.Counters.BytesDecoded.Load())
+		// Lines passed over unread were scanned, for a text the filter
+		// needs; their time was not read.
+		out.Statistics.RecordsScanned += float64(r.Counters.Unread.Load())
 	}
 	return out, nil
 }

@@ -108,6 +108,27 @@ func (p *Projection) Require(field, text string) bool {
 	return true
 }
 
+// RequireEqual is Require for field = "text": it takes only fields whose
+// value is their text, compared as text (strings, @message, @logStream).
+func (p *Projection) RequireEqual(field, text string) bool {
+	fd, ok := record.FlowCatalogue.Lookup(field)
+	if !ok || fd.Type != record.TypeString {
+		return false
+	}
+	return p.Require(field, text)
+}
+
+// RequireNumber is Require for field = n, a whole number whose decimal
+// digits are digits: it takes only whole-number fields, whose text as written
+// holds those digits (after any leading zeros).
+func (p *Projection) RequireNumber(field, digits string) bool {
+	fd, ok := record.FlowCatalogue.Lookup(field)
+	if !ok || fd.Type != record.TypeInt {
+		return false
+	}
+	return p.Require(field, digits)
+}
+
 // columnNeedle is a needle placed in a layout.
 type columnNeedle struct {
 	needle

@@ -22,11 +22,14 @@ package plan
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/query"
 	"github.com/vigil-dev/vigil/internal/record"
 )
@@ -213,12 +216,17 @@ func Build(chk *query.Checked, opts Options) (*Plan, error) {
 }
 
 // Needle says that the text of record field Field (as like sees it)
-// contains Text.
-type Needle struct{ Field, Text string }
+// contains Text, or with Equal is Text.
+type Needle struct {
+	Field, Text string
+	Equal       bool
+	// Number: field = n for a whole number n, whose digits are Text.
+	Number bool
+}
 
-// needles collects the conditions field like "text" (not negated) that
-// every record passing the per-record filters meets: the operands of each
-// filter's top-level and.
+// needles collects the conditions field like "text" (not negated) and
+// field = "text" that every record passing the per-record filters meets:
+// the operands of each filter's top-level and.
 func (p *Plan) needles() []Needle {
 	var out []Needle
 	var conjuncts func(e query.Expr, s *query.Scope)
@@ -237,6 +245,30 @@ func (p *Plan) needles() []Needle {
 			}
 			if name := s.RecordField(ref); name != "" {
 				out = append(out, Needle{Field: name, Text: lit.Value})
+			}
+		case *query.CompareExpr:
+			ref, ok := e.X.(*query.FieldRef)
+			lit := e.Y
+			if !ok {
+				ref, ok = e.Y.(*query.FieldRef)
+				lit = e.X
+			}
+			if !ok || e.Op != query.OpEq {
+				return
+			}
+			n := Needle{Field: s.RecordField(ref), Equal: true}
+			switch lit := lit.(type) {
+			case *query.StringLit:
+				n.Text = lit.Value
+			case *query.NumberLit:
+				// A whole number: the field's digits as written, less any
+				// leading zeros.
+				if v := lit.Value; v == math.Trunc(v) && v >= 0 && v < 1<<53 {
+					n.Text, n.Number = strconv.FormatInt(int64(v), 10), true
+				}
+			}
+			if n.Field != "" && n.Text != "" {
+				out = append(out, n)
 			}
 		}
 	}
@@ -422,4 +454,21 @@ func (p *Plan) projection() map[record.Kind][]string {
 		out[k] = slices.Compact(names)
 	}
 	return out
+}
+
+// FlowProjection is what the plan lets a flow-log decoder skip: the fields
+// the query does not read, and the lines its filters cannot keep.
+func (p *Plan) FlowProjection() *vpcflow.Projection {
+	proj := vpcflow.ProjectionOf(p.Fields[record.KindFlow])
+	for _, n := range p.Needles {
+		switch {
+		case n.Number:
+			proj.RequireNumber(n.Field, n.Text)
+		case n.Equal:
+			proj.RequireEqual(n.Field, n.Text)
+		default:
+			proj.Require(n.Field, n.Text)
+		}
+	}
+	return proj
 }

@@ -54,7 +54,6 @@ import (
 
 	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/decode/auto"
-	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/query"
 	"github.com/vigil-dev/vigil/internal/query/exec"
 	"github.com/vigil-dev/vigil/internal/query/plan"
@@ -422,10 +421,7 @@ func (c *Case) Run(ctx context.Context) *Outcome {
 				cfg := auto.DefaultConfig()
 				cfg.Format = formatOf(in.kind)
 				if !c.NoProjection {
-					cfg.VPCFlow.Project = vpcflow.ProjectionOf(p.Fields[record.KindFlow])
-					for _, n := range p.Needles {
-						cfg.VPCFlow.Project.Require(n.Field, n.Text)
-					}
+					cfg.VPCFlow.Project = p.FlowProjection()
 				}
 				dec := auto.New(cfg)
 				_, errs[i] = dec.Decode(ctx, decode.Input{Name: in.name}, strings.NewReader(in.text),
