@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -10,6 +11,7 @@ import (
 //
 //	query:    filter dstPort = 22 | stats count(*) as n by srcAddr
 //	reads:    flow records: dstPort, srcAddr
+//	needs:    dstPort = 22 (checked on the text of flow-log lines: those that cannot meet them are passed over unread)
 //	time:     all (no --since/--until)
 //	per record, in parallel (one pipeline per worker):
 //	  1. filter dstPort = 22
@@ -32,6 +34,20 @@ func (p *Plan) Explain() string {
 			fields = "(no fields)"
 		}
 		fmt.Fprintf(&b, "%s %s records: %s\n", label, k, fields)
+	}
+	if len(p.Needles) > 0 {
+		conds := make([]string, len(p.Needles))
+		for i, n := range p.Needles {
+			switch {
+			case n.Number:
+				conds[i] = n.Field + " = " + n.Text
+			case n.Equal:
+				conds[i] = n.Field + " = " + strconv.Quote(n.Text)
+			default:
+				conds[i] = n.Field + " like " + strconv.Quote(n.Text)
+			}
+		}
+		fmt.Fprintf(&b, "needs:    %s (checked on the text of flow-log lines: those that cannot meet them are passed over unread)\n", strings.Join(conds, ", "))
 	}
 	fmt.Fprintf(&b, "time:     %s\n", p.window())
 	b.WriteString("per record, in parallel (one pipeline per worker):\n")

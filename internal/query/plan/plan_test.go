@@ -67,6 +67,7 @@ func TestExplain(t *testing.T) {
 	got := p.Explain()
 	for _, want := range []string{
 		"reads:    flow records: @message, @timestamp, bytes, dstPort, srcAddr",
+		"needs:    dstPort = 22 (checked on the text of flow-log lines: those that cannot meet them are passed over unread)",
 		"time:     from 2026-11-01T00:00:00Z (inclusive)",
 		"  1. filter dstPort = 22",
 		"keep the first 3 rows by srcAddr asc, bytes desc",
@@ -75,6 +76,30 @@ func TestExplain(t *testing.T) {
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("explain lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// TestNeedles: the conditions every kept record meets, from each filter's
+// top-level and, are the needles; or, not, not like and other operators give
+// none.
+func TestNeedles(t *testing.T) {
+	for _, c := range []struct {
+		query string
+		want  []Needle
+	}{
+		{`filter srcAddr like "10." and (dstPort = 22 and action = "REJECT")`, []Needle{
+			{Field: "srcAddr", Text: "10."}, {Field: "dstPort", Text: "22", Equal: true, Number: true}, {Field: "action", Text: "REJECT", Equal: true}}},
+		{`filter 443 = dstPort | filter "eni-1" = interfaceId`, []Needle{
+			{Field: "dstPort", Text: "443", Equal: true, Number: true}, {Field: "interfaceId", Text: "eni-1", Equal: true}}},
+		{`filter srcAddr like "10." or dstPort = 22`, nil},
+		{`filter not (srcAddr like "10.")`, nil},
+		{`filter srcAddr not like "10." and dstPort != 22 and bytes > 5 and dstPort = 2.5 and srcAddr like /10\./`, nil},
+		{`fields dstAddr as d | filter d like "10."`, nil},
+		{`stats count(*) as n by srcAddr | filter srcAddr like "10."`, nil},
+	} {
+		if got := build(t, c.query).Needles; !slices.Equal(got, c.want) {
+			t.Errorf("%s: needles %+v, want %+v", c.query, got, c.want)
 		}
 	}
 }
