@@ -103,28 +103,16 @@ func (d *Decoder) parseLine(f *record.Flow, lay *layout, line []byte, want recor
 // where the fields up to the last wanted one end, and only the wanted fields
 // are parsed. A line of the wrong shape goes to parseLine, which says what is
 // wrong with it.
-func (d *Decoder) parseProjected(f *record.Flow, lay *layout, line []byte, want record.FieldSet) *LineError {
-	if d.projLay != lay || d.projWant != want {
-		d.projLay, d.projWant, d.projCols = lay, want, d.projCols[:0]
-		for i := range lay.cols {
-			if want.Has(lay.cols[i].id) {
-				d.projCols = append(d.projCols, i)
-			}
-		}
-		need := 0
-		if len(d.projCols) > 0 {
-			need = d.projCols[len(d.projCols)-1] + 1
-		}
-		d.ends = make([]int32, need)
-	}
+func (d *Decoder) parseProjected(f *record.Flow, lay *layout, line []byte) *LineError {
+	pl := d.planFor(lay)
 	cols := lay.cols
-	if !fieldEnds(line, len(cols), d.ends) {
-		return d.parseLine(f, lay, line, want)
+	if !fieldEnds(line, len(cols), pl.ends) {
+		return d.parseLine(f, lay, line, d.want)
 	}
-	for _, i := range d.projCols {
-		start, end := 0, int(d.ends[i])
+	for _, i := range pl.cols {
+		start, end := 0, int(pl.ends[i])
 		if i > 0 {
-			start = int(d.ends[i-1]) + 1
+			start = int(pl.ends[i-1]) + 1
 		}
 		if end-start == 1 && line[start] == '-' {
 			continue // the placeholder: the field stays unset
@@ -156,7 +144,7 @@ func fieldEnds(line []byte, n int, ends []int32) bool {
 	found, k := 0, 0      // spaces counted out of lanes; ends set
 	i := 0
 	for ; i+8 <= end; i += 8 {
-		m := spaceFlags(binary.LittleEndian.Uint64(line[i:]))
+		m := byteFlags(binary.LittleEndian.Uint64(line[i:]), spaces)
 		bad |= m & (m<<8 | carry)
 		carry = m >> 56
 		lanes += m >> 7
@@ -178,7 +166,7 @@ func fieldEnds(line []byte, n int, ends []int32) bool {
 			copy(buf[:], line)
 			w = binary.LittleEndian.Uint64(buf[:])
 		}
-		m := spaceFlags(w)
+		m := byteFlags(w, spaces)
 		bad |= m & (m<<8 | carry)
 		lanes += m >> 7
 		for ; m != 0 && k < len(ends); m &= m - 1 {
@@ -192,12 +180,6 @@ func fieldEnds(line []byte, n int, ends []int32) bool {
 		ends[k] = int32(end) // the last field's
 	}
 	return true
-}
-
-// spaceFlags returns w with the top bit of each space byte set, and no other.
-func spaceFlags(w uint64) uint64 {
-	x := w ^ spaces // zero bytes where w has spaces
-	return ^((x&lo7 + lo7) | x | lo7)
 }
 
 // sumBytes returns the sum of the bytes of w.

@@ -21,14 +21,21 @@ const (
 	spaces = 0x2020202020202020
 )
 
+// byteFlags returns the top bit of each byte of w equal to the byte that rep
+// repeats (spaces, colons), and no other bit: exact, with no borrow from one
+// byte into the next.
+func byteFlags(w, rep uint64) uint64 {
+	x := w ^ rep // zero bytes where w has rep's byte
+	return ^((x&lo7 + lo7) | x | lo7)
+}
+
 // scanField returns the length of the field at the start of b (up to the first
 // space) and whether it is plain ASCII.
 func scanField(b []byte) (n int, ascii bool) {
 	var or uint64
 	for ; n+8 <= len(b); n += 8 {
 		w := binary.LittleEndian.Uint64(b[n:])
-		x := w ^ spaces // zero bytes where w has spaces
-		if m := ^((x&lo7 + lo7) | x | lo7); m != 0 {
+		if m := byteFlags(w, spaces); m != 0 {
 			k := bits.TrailingZeros64(m) >> 3
 			or |= w & (1<<(8*k) - 1) // the bytes before the space
 			return n + k, or&hi1 == 0
@@ -46,8 +53,7 @@ func scanField(b []byte) (n int, ascii bool) {
 func fieldLen(b []byte) int {
 	n := 0
 	for ; n+8 <= len(b); n += 8 {
-		x := binary.LittleEndian.Uint64(b[n:]) ^ spaces // zero bytes where b has spaces
-		if m := ^((x&lo7 + lo7) | x | lo7); m != 0 {
+		if m := byteFlags(binary.LittleEndian.Uint64(b[n:]), spaces); m != 0 {
 			return n + bits.TrailingZeros64(m)>>3
 		}
 	}
@@ -63,8 +69,7 @@ func hasColon(b []byte) bool {
 	const colons = 0x3a3a3a3a3a3a3a3a
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:]) ^ colons // zero bytes where b has colons
-		if ^((x&lo7 + lo7) | x | lo7) != 0 {
+		if byteFlags(binary.LittleEndian.Uint64(b[i:]), colons) != 0 {
 			return true
 		}
 	}

@@ -160,17 +160,50 @@ func placeNeedles(needles []needle, lay *layout) []columnNeedle {
 	return out
 }
 
+// layoutPlan is a projection placed in a layout's columns. Inputs of one
+// flow log share their layout, so the decoder keeps the last one.
+type layoutPlan struct {
+	lay *layout
+	// cols are the indexes of the wanted columns, and ends room for the
+	// field ends up to the last of them (parseProjected).
+	cols []int
+	ends []int32
+	// needles are the projection's needles in column order (mayMatch).
+	needles []columnNeedle
+}
+
+// planFor returns the decoder's projection placed in lay.
+func (d *Decoder) planFor(lay *layout) *layoutPlan {
+	pl := &d.plan
+	if pl.lay == lay {
+		return pl
+	}
+	*pl = layoutPlan{lay: lay}
+	for i := range lay.cols {
+		if d.want.Has(lay.cols[i].id) {
+			pl.cols = append(pl.cols, i)
+		}
+	}
+	need := 0
+	if len(pl.cols) > 0 {
+		need = pl.cols[len(pl.cols)-1] + 1
+	}
+	pl.ends = make([]int32, need)
+	if d.need != nil {
+		pl.needles = placeNeedles(d.need.needles, lay)
+	}
+	return pl
+}
+
 // mayMatch reports whether line (of layout lay) can hold a record the
 // reader keeps: each needle's field holds its text. It steps over the fields
 // before each needle's without reading them; a line too short to hold a
 // needle's field is left to the parser to judge.
 func (d *Decoder) mayMatch(line []byte, lay *layout) bool {
-	if d.needleLay != lay {
-		d.needleLay, d.needleCols = lay, placeNeedles(d.need.needles, lay)
-	}
+	pl := d.planFor(lay)
 	pos, col := 0, 0 // where column col starts
-	for i := range d.needleCols {
-		n := &d.needleCols[i]
+	for i := range pl.needles {
+		n := &pl.needles[i]
 		switch n.col {
 		case noCol:
 			return false // a field the layout lacks is missing, and like is false
@@ -238,16 +271,7 @@ type Decoder struct {
 	want record.FieldSet // the fields to parse (Config.Project); extraField always
 	raw  bool            // keep each record's line as Raw
 	need *Projection     // when it has needles: lines to pass over
-	// mayMatch's: the layout it last placed the needles in, and where.
-	needleLay  *layout
-	needleCols []columnNeedle
-	// parseProjected's: the layout and fields it last planned for, the
-	// indexes of the wanted columns, and room for the field ends up to the
-	// last of them.
-	projLay  *layout
-	projWant record.FieldSet
-	projCols []int
-	ends     []int32
+	plan layoutPlan      // the projection placed in the last layout it was used in
 
 	lr    *decode.LineReader
 	in    decode.Input // the input being decoded; batches point to it
@@ -406,7 +430,7 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 		if d.want == allFields {
 			lerr = d.parseLine(f, lay, body, allFields)
 		} else {
-			lerr = d.parseProjected(f, lay, body, d.want)
+			lerr = d.parseProjected(f, lay, body)
 		}
 		if lerr != nil {
 			problem(lerr.Reason, lerr.Detail)
