@@ -1,6 +1,9 @@
 package jsonscan
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // PlainRun returns the length of the run of bytes at the start of b that can
 // sit in a JSON string as they are: neither '"', '\\' nor a control character.
@@ -18,10 +21,10 @@ func PlainRun(b []byte) int {
 		s := x ^ ('\\' * ones)
 		// A byte is flagged when it is zero in q or s (a quote or a backslash),
 		// or below 0x20 in x; bytes of 0x80 and above never are (^x clears their
-		// high bit). Borrows can flag bytes after a flagged one, never before, so
-		// the scalar loop below finds the first one exactly.
-		if ((q-ones)&^q|(s-ones)&^s|(x-0x20*ones)&^x)&highs != 0 {
-			break
+		// high bit). Borrows can flag bytes after a flagged one, never before,
+		// so the lowest flag is exact.
+		if m := ((q-ones)&^q | (s-ones)&^s | (x-0x20*ones)&^x) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
 	for ; i < len(b); i++ {
