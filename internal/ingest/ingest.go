@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -30,7 +31,15 @@ type Object struct {
 	// header is the file's first line when the object is a later part of a split
 	// file (see split.go).
 	header []byte
+	// partsLeft, for a part of a split file, counts the file's parts not yet
+	// read (see split.go); nil for a whole object.
+	partsLeft *atomic.Int64
 }
+
+// finished reports, when the object has been read, whether that finished a
+// whole file: always for a whole object, for the last part read of a split
+// file.
+func (o Object) finished() bool { return o.partsLeft == nil || o.partsLeft.Add(-1) == 0 }
 
 // Open returns the object's stored bytes, still compressed if they are.
 func (o Object) Open(ctx context.Context) (io.ReadCloser, error) { return o.open(ctx) }

@@ -109,7 +109,7 @@ func (r *Reader) Read(ctx context.Context, locations []string, emit func(worker 
 					objects = append(objects, p.object())
 				}
 				if parts != nil {
-					r.Counters.ObjectsPlanned.Add(int64(len(parts)))
+					r.Counters.ObjectsPlanned.Add(1) // a file, whatever its parts
 					r.Counters.BytesPlanned.Add(o.Size)
 					return nil
 				}
@@ -142,11 +142,16 @@ func (r *Reader) Read(ctx context.Context, locations []string, emit func(worker 
 			dec := r.newDecoder()
 			for o := range work {
 				st, err := r.readObject(ctx, dec, o, func(b *decode.Batch) error { return emit(w, b) }, report)
+				whole := o.finished()
 				mu.Lock()
 				total.Add(st)
-				total.Objects++
+				if whole {
+					total.Objects++
+				}
 				mu.Unlock()
-				r.Counters.Objects.Add(1)
+				if whole {
+					r.Counters.Objects.Add(1)
+				}
 				r.Counters.Unread.Add(st.Unread)
 				if err == nil {
 					continue

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 )
 
 // A large uncompressed file is the one input that cannot keep two cores busy as a
@@ -22,6 +23,9 @@ type part struct {
 	path       string
 	start, end int64  // nominal range; the part reads whole lines starting in it
 	header     []byte // the file's first line, for parts after the first
+	// left counts the file's parts not yet read, shared by them: the file is
+	// read when it reaches zero.
+	left *atomic.Int64
 }
 
 // splitFile returns the parts of a plain local file larger than size, or nil
@@ -46,8 +50,10 @@ func splitFile(o Object, size int64) ([]part, error) {
 	}
 	header := bytes.TrimRight(first, "\r\n")
 	var parts []part
+	left := new(atomic.Int64)
 	for start := int64(0); start < o.Size; start += size {
-		p := part{path: o.Name, start: start, end: min(start+size, o.Size)}
+		p := part{path: o.Name, start: start, end: min(start+size, o.Size), left: left}
+		left.Add(1)
 		if start > 0 {
 			p.header = header
 		}
@@ -78,7 +84,7 @@ func (p part) object() Object {
 			io.Closer
 		}{r, f}, nil
 	})
-	o.header = p.header
+	o.header, o.partsLeft = p.header, p.left
 	return o
 }
 

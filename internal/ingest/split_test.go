@@ -3,12 +3,15 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigil-dev/vigil/internal/decode"
 )
 
 // TestSplitReadsEveryLineOnce splits files at every awkward place (inside a line,
@@ -82,3 +85,47 @@ type smallReads struct {
 }
 
 func (s smallReads) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
+
+// lineCount is a decoder that counts lines as records.
+type lineCount struct{}
+
+func (lineCount) Decode(_ context.Context, _ decode.Input, r io.Reader, _ func(*decode.Batch) error, _ func(decode.Problem)) (decode.Stats, error) {
+	lr := decode.NewLineReader(r)
+	var st decode.Stats
+	for {
+		if _, err := lr.Next(); err != nil {
+			st.Bytes = lr.BytesRead()
+			if errors.Is(err, io.EOF) {
+				return st, nil
+			}
+			return st, err
+		}
+		st.Records++
+	}
+}
+
+// TestSplitFileCountsOnce: a file read in parts is one file in the result and
+// the counters, as the user named it, and every line is read.
+func TestSplitFileCountsOnce(t *testing.T) {
+	dir := t.TempDir()
+	var big strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&big, "line %d\n", i)
+	}
+	for name, text := range map[string]string{"big.log": big.String(), "small.log": "one\ntwo\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := New(Config{Workers: 2, SplitSize: 1000}, func() decode.Decoder { return lineCount{} })
+	res, err := r.Read(context.Background(), []string{dir}, func(int, *decode.Batch) error { return nil }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Objects != 2 || res.Records != 1002 {
+		t.Errorf("result: %d files, %d records; want 2 files, 1002 records", res.Objects, res.Records)
+	}
+	if got, planned := r.Counters.Objects.Load(), r.Counters.ObjectsPlanned.Load(); got != 2 || planned != 2 {
+		t.Errorf("counters: %d of %d files; want 2 of 2", got, planned)
+	}
+}
