@@ -144,7 +144,7 @@ func runQuery(ctx context.Context, g *globals, stdin io.Reader, o queryOptions, 
 		return err
 	}
 
-	newDecoder, err := decoderFactory(o.read, p.FlowProjection())
+	newDecoder, err := decoderFactory(o.read, p.Project)
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func (s *Server) runQuery(c *call, req *QueryRequest) (*QueryResponse, error) {
 	source := func(ctx context.Context, emit func(int, *decode.Batch) error) error {
 		for _, src := range srcs {
 			acfg := auto.DefaultConfig()
-			acfg.VPCFlow.Project = p.FlowProjection()
+			p.Project(&acfg)
 			if src.Format != "" {
 				f, err := auto.ParseFormat(src.Format)
 				if err != nil { // Validate checked it

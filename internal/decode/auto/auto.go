@@ -30,6 +30,8 @@ type Config struct {
 	// VPCFlow configures flow-log decoding (the field order of files without a
 	// header line, and of flow-log messages in CloudWatch Logs payloads).
 	VPCFlow vpcflow.Config
+	// DNS configures Route 53 Resolver log decoding.
+	DNS dnslog.Config
 	// MaxParquetSize bounds a Parquet input, which must be held whole to be read.
 	MaxParquetSize int64
 }
@@ -137,7 +139,7 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 		return d.flow.Decode(ctx, in, br, emit, report)
 	case DNSLog:
 		if d.dns == nil {
-			d.dns = dnslog.New(dnslog.DefaultConfig())
+			d.dns = dnslog.New(d.cfg.DNS)
 		}
 		return d.dns.Decode(ctx, in, br, emit, report)
 	case CloudTrail:

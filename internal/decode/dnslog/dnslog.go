@@ -56,6 +56,9 @@ type Config struct {
 	MaxRecordSize int
 	// MaxDepth is the deepest JSON nesting accepted (a Resolver record nests 3).
 	MaxDepth int
+	// Project, when set, passes over the records a query's filters cannot
+	// keep (Projection); nil reads every record.
+	Project *Projection `yaml:"-"`
 }
 
 // DefaultConfig returns the limits used when a Config field is zero.
@@ -144,6 +147,10 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 		}
 		if it.Err != nil {
 			skip(it, it.Err.Kind.String(), it.Err.Msg)
+			continue
+		}
+		if proj := d.cfg.Project; proj != nil && !proj.mayMatch(it.Raw) {
+			st.Unread++
 			continue
 		}
 		start := len(d.arena)

@@ -29,6 +29,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-dev/vigil/internal/decode/auto"
+	"github.com/vigil-dev/vigil/internal/decode/dnslog"
 	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/query"
 	"github.com/vigil-dev/vigil/internal/record"
@@ -454,6 +456,33 @@ func (p *Plan) projection() map[record.Kind][]string {
 		out[k] = slices.Compact(names)
 	}
 	return out
+}
+
+// Project sets in cfg what the plan lets the decoders skip: the fields the
+// query does not read, and the records its filters cannot keep.
+func (p *Plan) Project(cfg *auto.Config) {
+	cfg.VPCFlow.Project = p.FlowProjection()
+	cfg.DNS.Project = p.DNSProjection()
+}
+
+// DNSProjection is what the plan lets a Resolver log decoder skip: the
+// records its filters cannot keep; nil when it cannot skip any.
+func (p *Plan) DNSProjection() *dnslog.Projection {
+	proj := new(dnslog.Projection)
+	for _, n := range p.Needles {
+		switch {
+		case n.Number:
+			// Not judged: a port's text as written may not be its digits.
+		case n.Equal:
+			proj.RequireEqual(n.Field, n.Text)
+		default:
+			proj.Require(n.Field, n.Text)
+		}
+	}
+	if proj.Empty() {
+		return nil
+	}
+	return proj
 }
 
 // FlowProjection is what the plan lets a flow-log decoder skip: the fields

@@ -421,7 +421,7 @@ func (c *Case) Run(ctx context.Context) *Outcome {
 				cfg := auto.DefaultConfig()
 				cfg.Format = formatOf(in.kind)
 				if !c.NoProjection {
-					cfg.VPCFlow.Project = p.FlowProjection()
+					p.Project(&cfg)
 				}
 				dec := auto.New(cfg)
 				_, errs[i] = dec.Decode(ctx, decode.Input{Name: in.name}, strings.NewReader(in.text),
