@@ -32,6 +32,8 @@ type Config struct {
 	VPCFlow vpcflow.Config
 	// DNS configures Route 53 Resolver log decoding.
 	DNS dnslog.Config
+	// CloudTrail configures CloudTrail decoding.
+	CloudTrail cloudtrail.Config
 	// MaxParquetSize bounds a Parquet input, which must be held whole to be read.
 	MaxParquetSize int64
 }
@@ -144,7 +146,7 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 		return d.dns.Decode(ctx, in, br, emit, report)
 	case CloudTrail:
 		if d.ct == nil {
-			d.ct = cloudtrail.New(cloudtrail.DefaultConfig())
+			d.ct = cloudtrail.New(d.cfg.CloudTrail)
 		}
 		return d.ct.Decode(ctx, in, br, emit, report)
 	case CWLogs:

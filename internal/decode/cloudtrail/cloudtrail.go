@@ -72,6 +72,17 @@ type Config struct {
 	MaxEventSize int
 	// MaxDepth is the deepest JSON nesting accepted within one event.
 	MaxDepth int
+	// Project, when set, passes over the events a query's filters cannot
+	// keep (NewProjection); nil reads every event.
+	Project *decode.JSONProjection `yaml:"-"`
+}
+
+// NewProjection returns a projection of CloudTrail events that skips nothing
+// yet (decode.JSONProjection). @message may be an event unwrapped from an
+// envelope (a lookup-events string, an EventBridge detail), so it is judged
+// like the fields: only in an event without escapes.
+func NewProjection() *decode.JSONProjection {
+	return decode.NewJSONProjection(record.APICallCatalogue, false)
 }
 
 // DefaultConfig returns the limits used when a Config field is zero: 8 MiB and 64.
@@ -164,6 +175,12 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 		}
 		if it.Err != nil {
 			skip(it, it.Err.Kind.String(), it.Err.Msg)
+			continue
+		}
+		if proj := d.cfg.Project; proj != nil && it.Key != "QueryResultRows" && !proj.MayMatch(it.Raw) {
+			// A CloudTrail Lake row is rebuilt into an event first, so it is
+			// always read.
+			st.Unread++
 			continue
 		}
 		start := len(d.arena)

@@ -3,6 +3,7 @@ package cloudtrail
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
@@ -54,4 +55,39 @@ func fuzzCloudTrail(t *testing.T, in []byte) {
 		var c record.APICall
 		_ = ParseMessage(in, &c)
 	}
+}
+
+// FuzzNeedles: passing over the events whose text cannot hold a field's
+// text loses no event whose field holds it.
+func FuzzNeedles(f *testing.F) {
+	f.Add([]byte(consoleLogin+"\n"+serviceCall), "ConsoleLogin", uint8(0))
+	f.Add([]byte(`{"eventTime":"2021-01-01T00:00:00Z","eventName":"Console\u004cogin"}`), "ConsoleLogin", uint8(3))
+	f.Add([]byte(`{"Events":[{"CloudTrailEvent":"{\"eventName\":\"x\",\"eventTime\":\"2021-01-01T00:00:00Z\"}"}]}`), `"eventName":"x"`, uint8(30))
+	f.Add([]byte(`{"detail-type":"AWS API Call via CloudTrail","detail":`+serviceCall+`}`), "amazonaws", uint8(2))
+	f.Fuzz(func(t *testing.T, in []byte, text string, pick uint8) {
+		fields := record.APICallCatalogue.Fields
+		fd := fields[int(pick)%len(fields)]
+		proj := NewProjection()
+		if !proj.Require(fd.Name, text) {
+			return
+		}
+		matching := func(cfg Config) (n int) {
+			d := New(cfg)
+			_, _ = d.Decode(context.Background(), decode.Input{Name: "fuzz"}, bytes.NewReader(in), func(b *decode.Batch) error {
+				for i := range b.Calls {
+					if v := b.Calls[i].Get(fd.ID); v.Kind != record.Missing && strings.Contains(v.String(), text) {
+						n++
+					}
+				}
+				return nil
+			}, nil)
+			return n
+		}
+		cfg := Config{MaxEventSize: 1 << 16, MaxDepth: 16}
+		all := matching(cfg)
+		cfg.Project = proj
+		if got := matching(cfg); got != all {
+			t.Fatalf("%s like %q: %d events with the projection, %d without", fd.Name, text, got, all)
+		}
+	})
 }

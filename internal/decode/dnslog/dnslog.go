@@ -57,8 +57,8 @@ type Config struct {
 	// MaxDepth is the deepest JSON nesting accepted (a Resolver record nests 3).
 	MaxDepth int
 	// Project, when set, passes over the records a query's filters cannot
-	// keep (Projection); nil reads every record.
-	Project *Projection `yaml:"-"`
+	// keep (NewProjection); nil reads every record.
+	Project *decode.JSONProjection `yaml:"-"`
 }
 
 // DefaultConfig returns the limits used when a Config field is zero.
@@ -149,7 +149,7 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 			skip(it, it.Err.Kind.String(), it.Err.Msg)
 			continue
 		}
-		if proj := d.cfg.Project; proj != nil && !proj.mayMatch(it.Raw) {
+		if proj := d.cfg.Project; proj != nil && !proj.MayMatch(it.Raw) {
 			st.Unread++
 			continue
 		}
@@ -182,6 +182,12 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 			}
 		}
 	}
+}
+
+// NewProjection returns a projection of Resolver records that skips nothing
+// yet (decode.JSONProjection): @message is each record's text as written.
+func NewProjection() *decode.JSONProjection {
+	return decode.NewJSONProjection(record.DNSCatalogue, true)
 }
 
 // RecordError says why one record was rejected. Reason is one of the Reason

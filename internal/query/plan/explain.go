@@ -11,7 +11,7 @@ import (
 //
 //	query:    filter dstPort = 22 | stats count(*) as n by srcAddr
 //	reads:    flow records: dstPort, srcAddr
-//	needs:    dstPort = 22 (checked on the text of flow-log lines and Resolver records: those that cannot meet them are passed over unread)
+//	needs:    dstPort = 22 (checked on the text of flow-log lines, Resolver records and CloudTrail events: those that cannot meet them are passed over unread)
 //	time:     all (no --since/--until)
 //	per record, in parallel (one pipeline per worker):
 //	  1. filter dstPort = 22
@@ -47,7 +47,7 @@ func (p *Plan) Explain() string {
 				conds[i] = n.Field + " like " + strconv.Quote(n.Text)
 			}
 		}
-		fmt.Fprintf(&b, "needs:    %s (checked on the text of flow-log lines and Resolver records: those that cannot meet them are passed over unread)\n", strings.Join(conds, ", "))
+		fmt.Fprintf(&b, "needs:    %s (checked on the text of flow-log lines, Resolver records and CloudTrail events: those that cannot meet them are passed over unread)\n", strings.Join(conds, ", "))
 	}
 	fmt.Fprintf(&b, "time:     %s\n", p.window())
 	b.WriteString("per record, in parallel (one pipeline per worker):\n")

@@ -29,7 +29,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-dev/vigil/internal/decode"
 	"github.com/vigil-dev/vigil/internal/decode/auto"
+	"github.com/vigil-dev/vigil/internal/decode/cloudtrail"
 	"github.com/vigil-dev/vigil/internal/decode/dnslog"
 	"github.com/vigil-dev/vigil/internal/decode/vpcflow"
 	"github.com/vigil-dev/vigil/internal/query"
@@ -462,17 +464,17 @@ func (p *Plan) projection() map[record.Kind][]string {
 // query does not read, and the records its filters cannot keep.
 func (p *Plan) Project(cfg *auto.Config) {
 	cfg.VPCFlow.Project = p.FlowProjection()
-	cfg.DNS.Project = p.DNSProjection()
+	cfg.DNS.Project = p.jsonProjection(dnslog.NewProjection())
+	cfg.CloudTrail.Project = p.jsonProjection(cloudtrail.NewProjection())
 }
 
-// DNSProjection is what the plan lets a Resolver log decoder skip: the
-// records its filters cannot keep; nil when it cannot skip any.
-func (p *Plan) DNSProjection() *dnslog.Projection {
-	proj := new(dnslog.Projection)
+// jsonProjection fills proj, a projection of JSON records, with the plan's
+// needles; nil when it can skip nothing.
+func (p *Plan) jsonProjection(proj *decode.JSONProjection) *decode.JSONProjection {
 	for _, n := range p.Needles {
 		switch {
 		case n.Number:
-			// Not judged: a port's text as written may not be its digits.
+			// Not judged: a number's text as written may not be its digits.
 		case n.Equal:
 			proj.RequireEqual(n.Field, n.Text)
 		default:

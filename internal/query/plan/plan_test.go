@@ -67,7 +67,7 @@ func TestExplain(t *testing.T) {
 	got := p.Explain()
 	for _, want := range []string{
 		"reads:    flow records: @message, @timestamp, bytes, dstPort, srcAddr",
-		"needs:    dstPort = 22 (checked on the text of flow-log lines and Resolver records: those that cannot meet them are passed over unread)",
+		"needs:    dstPort = 22 (checked on the text of flow-log lines, Resolver records and CloudTrail events: those that cannot meet them are passed over unread)",
 		"time:     from 2026-11-01T00:00:00Z (inclusive)",
 		"  1. filter dstPort = 22",
 		"keep the first 3 rows by srcAddr asc, bytes desc",
