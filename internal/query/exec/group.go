@@ -378,6 +378,9 @@ type stage struct {
 	ats     []pos
 	hasAt   []bool
 	order   []int32
+	warmIDs []uint32
+	rot     int    // the partition a flush starts at
+	sink    uint64 // what warm read, so that its loads are kept
 	scratch [64]byte
 	// one is the group of a stats without by, in table t.
 	one struct {
@@ -504,13 +507,19 @@ func (s *stage) flush() error {
 		order[next[pi]] = int32(i)
 		next[pi]++
 	}
-	for pi := range partitions {
+	// Workers flushing at once would go through the partitions in step,
+	// each waiting on the lock the other holds; each starts where its last
+	// flush did not.
+	s.rot += 23
+	for k := range partitions {
+		pi := (k + s.rot) % partitions
 		lo, hi := counts[pi], counts[pi+1]
 		if lo == hi {
 			continue
 		}
 		p := &t.parts[pi]
 		p.mu.Lock()
+		s.warm(p, order[lo:hi])
 		var err error
 		for _, i := range order[lo:hi] {
 			if err = s.apply(p, int(i)); err != nil {
@@ -526,6 +535,48 @@ func (s *stage) flush() error {
 }
 
 // apply adds staged row i to its group in p.
+// warm reads the memory that find and update are about to read for rows of
+// p, in waves: the slot each row's hash starts at; then, where that slot
+// holds a group with the row's tag, the group's key offset; then its key and
+// aggregates. The loads of a wave do not depend on one another, so their
+// cache misses overlap, where find and update, row after row, would wait for
+// each in turn: a table of a million groups is mostly out of the cache.
+func (s *stage) warm(p *partition, rows []int32) {
+	if len(p.slots) == 0 || len(rows) < 2 {
+		return
+	}
+	mask := uint32(len(p.slots) - 1)
+	var sink uint64
+	for _, i := range rows {
+		sink += p.slots[uint32(s.hashes[i])&mask]
+	}
+	ids := s.warmIDs[:0]
+	for _, i := range rows {
+		h := uint32(s.hashes[i])
+		if slot := p.slots[h&mask]; slot != 0 && uint32(slot>>32) == h {
+			id := uint32(slot) - 1
+			sink += uint64(p.refs[id])
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		sink += uint64(p.text[p.refs[id]])
+		for i := range p.cols {
+			col := &p.cols[i]
+			switch s.t.states[i] {
+			case stateCount:
+				sink += uint64(col.counts[id])
+			case stateSum:
+				sink += col.sums[id] + uint64(col.sumFlags[id])
+			case stateDistinct:
+				sink += uint64(col.distincts[id].n)
+			}
+		}
+	}
+	s.warmIDs = ids
+	s.sink += sink
+}
+
 func (s *stage) apply(p *partition, i int) error {
 	start := 0
 	if i > 0 {
