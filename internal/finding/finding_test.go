@@ -412,3 +412,25 @@ func ExampleRender() {
 	fmt.Println(Render(ti.Title, f))
 	// Output: EC2 instance i-0abc is performing outbound port scans against remote host 10.0.2.9.
 }
+
+// FuzzTimeJSON: the digits MarshalJSON writes itself are those of
+// time.Time.AppendFormat with GuardDuty's layout, before 1970 too, and a year
+// without four digits is an error.
+func FuzzTimeJSON(f *testing.F) {
+	for _, ms := range []int64{0, -1, -999, -1000, 1509491783824, 253402300799999, 253402300800000, -62167219200000, -62167219200001, 951782400000} {
+		f.Add(ms)
+	}
+	f.Fuzz(func(t *testing.T, ms int64) {
+		got, err := Time(ms).MarshalJSON()
+		tt := time.UnixMilli(ms).UTC()
+		if y := tt.Year(); y < 0 || y > 9999 {
+			if err == nil {
+				t.Fatalf("%d ms (year %d): %s, want an error", ms, y, got)
+			}
+			return
+		}
+		if want := `"` + tt.Format(timeLayout) + `"`; err != nil || string(got) != want {
+			t.Fatalf("%d ms: %s (%v), want %s", ms, got, err, want)
+		}
+	})
+}

@@ -28,13 +28,28 @@ func (t Time) String() string { return t.Time().Format(timeLayout) }
 // MarshalJSON writes t as a GuardDuty timestamp string. Years outside 0–9999
 // have no ISO-8601 form of that shape and are an error.
 func (t Time) MarshalJSON() ([]byte, error) {
-	if y := t.Time().Year(); y < 0 || y > 9999 {
+	return t.appendJSON(make([]byte, 0, len(timeLayout)+2))
+}
+
+// appendJSON appends t as MarshalJSON writes it. It writes the digits itself:
+// time.Time.AppendFormat reads its layout on every call, which was a third of
+// the cost of encoding a finding (every finding has four to six times).
+func (t Time) appendJSON(b []byte) ([]byte, error) {
+	tt := t.Time()
+	y, mo, d := tt.Date()
+	if y < 0 || y > 9999 {
 		return nil, fmt.Errorf("timestamp %d ms: year %d outside 0–9999", int64(t), y)
 	}
-	b := make([]byte, 0, len(timeLayout)+2)
-	b = append(b, '"')
-	b = t.Time().AppendFormat(b, timeLayout)
-	return append(b, '"'), nil
+	h, mi, s := tt.Clock()
+	ms := int(int64(t) % 1000)
+	if ms < 0 {
+		ms += 1000
+	}
+	b = append(b, '"', byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
+		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
+	return b, nil
 }
 
 // UnmarshalJSON reads an RFC 3339 timestamp with any number of fractional digits
