@@ -11,7 +11,8 @@ import (
 //
 //	query:    filter dstPort = 22 | stats count(*) as n by srcAddr
 //	reads:    flow records: dstPort, srcAddr
-//	needs:    dstPort = 22 (checked on the text of flow-log lines, Resolver records and CloudTrail events: those that cannot meet them are passed over unread)
+//	needs:    flow records: dstPort = 22
+//	          (checked on each record's text: one that cannot meet them is passed over unread)
 //	time:     all (no --since/--until)
 //	per record, in parallel (one pipeline per worker):
 //	  1. filter dstPort = 22
@@ -35,9 +36,14 @@ func (p *Plan) Explain() string {
 		}
 		fmt.Fprintf(&b, "%s %s records: %s\n", label, k, fields)
 	}
-	if len(p.Needles) > 0 {
-		conds := make([]string, len(p.Needles))
-		for i, n := range p.Needles {
+	label := "needs:   "
+	for _, k := range p.Kinds {
+		judged := p.Judged(k)
+		if len(judged) == 0 {
+			continue
+		}
+		conds := make([]string, len(judged))
+		for i, n := range judged {
 			switch {
 			case n.Number:
 				conds[i] = n.Field + " = " + n.Text
@@ -47,7 +53,11 @@ func (p *Plan) Explain() string {
 				conds[i] = n.Field + " like " + strconv.Quote(n.Text)
 			}
 		}
-		fmt.Fprintf(&b, "needs:    %s (checked on the text of flow-log lines, Resolver records and CloudTrail events: those that cannot meet them are passed over unread)\n", strings.Join(conds, ", "))
+		fmt.Fprintf(&b, "%s %s records: %s\n", label, k, strings.Join(conds, ", "))
+		label = "         "
+	}
+	if label != "needs:   " {
+		b.WriteString("          (checked on each record's text: one that cannot meet them is passed over unread)\n")
 	}
 	fmt.Fprintf(&b, "time:     %s\n", p.window())
 	b.WriteString("per record, in parallel (one pipeline per worker):\n")

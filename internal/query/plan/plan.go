@@ -472,14 +472,7 @@ func (p *Plan) Project(cfg *auto.Config) {
 // needles; nil when it can skip nothing.
 func (p *Plan) jsonProjection(proj *decode.JSONProjection) *decode.JSONProjection {
 	for _, n := range p.Needles {
-		switch {
-		case n.Number:
-			// Not judged: a number's text as written may not be its digits.
-		case n.Equal:
-			proj.RequireEqual(n.Field, n.Text)
-		default:
-			proj.Require(n.Field, n.Text)
-		}
+		requireJSON(proj, n)
 	}
 	if proj.Empty() {
 		return nil
@@ -487,19 +480,61 @@ func (p *Plan) jsonProjection(proj *decode.JSONProjection) *decode.JSONProjectio
 	return proj
 }
 
+// requireJSON adds n to proj and reports whether its decoder judges it. A
+// number is not judged: its text as written may not be its digits.
+func requireJSON(proj *decode.JSONProjection, n Needle) bool {
+	switch {
+	case n.Number:
+		return false
+	case n.Equal:
+		return proj.RequireEqual(n.Field, n.Text)
+	}
+	return proj.Require(n.Field, n.Text)
+}
+
 // FlowProjection is what the plan lets a flow-log decoder skip: the fields
 // the query does not read, and the lines its filters cannot keep.
 func (p *Plan) FlowProjection() *vpcflow.Projection {
 	proj := vpcflow.ProjectionOf(p.Fields[record.KindFlow])
 	for _, n := range p.Needles {
-		switch {
-		case n.Number:
-			proj.RequireNumber(n.Field, n.Text)
-		case n.Equal:
-			proj.RequireEqual(n.Field, n.Text)
-		default:
-			proj.Require(n.Field, n.Text)
-		}
+		requireFlow(proj, n)
 	}
 	return proj
+}
+
+// requireFlow adds n to proj and reports whether the flow decoder judges it.
+func requireFlow(proj *vpcflow.Projection, n Needle) bool {
+	switch {
+	case n.Number:
+		return proj.RequireNumber(n.Field, n.Text)
+	case n.Equal:
+		return proj.RequireEqual(n.Field, n.Text)
+	}
+	return proj.Require(n.Field, n.Text)
+}
+
+// Judged returns the needles that the decoder of records of kind k checks on
+// a record's text, passing over the records that cannot meet them.
+func (p *Plan) Judged(k record.Kind) []Needle {
+	var judge func(Needle) bool
+	switch k {
+	case record.KindFlow:
+		proj := vpcflow.ProjectionOf(p.Fields[k])
+		judge = func(n Needle) bool { return requireFlow(proj, n) }
+	case record.KindDNS:
+		proj := dnslog.NewProjection()
+		judge = func(n Needle) bool { return requireJSON(proj, n) }
+	case record.KindAPICall:
+		proj := cloudtrail.NewProjection()
+		judge = func(n Needle) bool { return requireJSON(proj, n) }
+	default:
+		return nil
+	}
+	var out []Needle
+	for _, n := range p.Needles {
+		if judge(n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

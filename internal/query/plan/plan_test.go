@@ -67,7 +67,7 @@ func TestExplain(t *testing.T) {
 	got := p.Explain()
 	for _, want := range []string{
 		"reads:    flow records: @message, @timestamp, bytes, dstPort, srcAddr",
-		"needs:    dstPort = 22 (checked on the text of flow-log lines, Resolver records and CloudTrail events: those that cannot meet them are passed over unread)",
+		"needs:    flow records: dstPort = 22\n          (checked on each record's text: one that cannot meet them is passed over unread)",
 		"time:     from 2026-11-01T00:00:00Z (inclusive)",
 		"  1. filter dstPort = 22",
 		"keep the first 3 rows by srcAddr asc, bytes desc",
@@ -100,6 +100,23 @@ func TestNeedles(t *testing.T) {
 	} {
 		if got := build(t, c.query).Needles; !slices.Equal(got, c.want) {
 			t.Errorf("%s: needles %+v, want %+v", c.query, got, c.want)
+		}
+	}
+}
+
+// TestJudged: each decoder judges the needles it can check on a record's
+// text, and only those.
+func TestJudged(t *testing.T) {
+	p := build(t, `filter query_name like "evil" and srcaddr = "10.0.0.1" and dstPort = 22 and eventName = "X" and srcport = 53 and @message like "m"`)
+	for k, want := range map[record.Kind][]Needle{
+		// srcport is the flow format's own name of srcPort.
+		record.KindFlow: {{Field: "dstPort", Text: "22", Equal: true, Number: true}, {Field: "srcport", Text: "53", Equal: true, Number: true},
+			{Field: "@message", Text: "m"}},
+		record.KindDNS:     {{Field: "query_name", Text: "evil"}, {Field: "@message", Text: "m"}},
+		record.KindAPICall: {{Field: "eventName", Text: "X", Equal: true}, {Field: "@message", Text: "m"}},
+	} {
+		if got := p.Judged(k); !slices.Equal(got, want) {
+			t.Errorf("%s: judged %+v, want %+v", k, got, want)
 		}
 	}
 }
