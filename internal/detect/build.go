@@ -113,19 +113,12 @@ func (o *occurrence) note(r *rec, rule *Rule) {
 				continue
 			}
 			if n, ok := v.Number(); ok && v.Kind != record.String {
-				o.info[k] = number(n)
+				o.info[k] = finding.InfoNumber(n)
 			} else {
 				o.info[k] = strings.Clone(v.String())
 			}
 		}
 	}
-}
-
-func number(x float64) any {
-	if x == float64(int64(x)) {
-		return int64(x)
-	}
-	return x
 }
 
 // resolveRef returns the field reference of a name (compiled rules checked it).
@@ -314,12 +307,12 @@ func (e *Engine) finish(f *finding.Finding, rule *Rule, o *occurrence) {
 		info[finding.KeyVigilWindow] = formatDuration(rule.Window)
 	}
 	if rule.Detector == "" && rule.Window > 0 {
-		info[finding.KeyVigilThreshold] = number(rule.Threshold.AtLeast)
+		info[finding.KeyVigilThreshold] = finding.InfoNumber(rule.Threshold.AtLeast)
 		switch {
 		case rule.Threshold.Distinct != "":
-			info[finding.KeyVigilDistinct] = number(o.metric)
+			info[finding.KeyVigilDistinct] = finding.InfoNumber(o.metric)
 		case rule.Threshold.Sum != "":
-			info["vigilSum"] = number(o.metric)
+			info["vigilSum"] = finding.InfoNumber(o.metric)
 		}
 	}
 	for k, v := range o.info {

@@ -228,7 +228,7 @@ func (s *baselineShard) raise(e *keyedEntry[baselineState]) {
 	other := sideInfo{addr: st.volRemote}
 	f.Service.Action.NetworkConnectionAction = s.d.e.networkAction(o, &st.ours, &other, true)
 	s.d.e.finish(f, s.d.rule, o)
-	f.Service.AdditionalInfo["outBytes"] = number(o.metric)
+	f.Service.AdditionalInfo["outBytes"] = finding.InfoNumber(o.metric)
 	f.Service.AdditionalInfo["vigilLearnedHourlyBytes"] = st.learned
 	s.env.emit(s.det, o, f)
 }

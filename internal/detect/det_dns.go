@@ -247,7 +247,7 @@ func (s *countShard) raise(e *keyedEntry[namesState]) {
 	f.Service.ResourceRole = finding.RoleActor
 	f.Service.Action.DNSRequestAction = dnsAction(o.dns)
 	s.e.finish(f, s.rule, o)
-	f.Service.AdditionalInfo[finding.KeyVigilDistinct] = number(o.metric)
+	f.Service.AdditionalInfo[finding.KeyVigilDistinct] = finding.InfoNumber(o.metric)
 	f.Service.AdditionalInfo[finding.KeyVigilThreshold] = s.min
 	s.env.emit(s.det, o, f)
 }

@@ -219,7 +219,7 @@ func (s *portProbeShard) raise(e *keyedEntry[probeState]) {
 		f.Service.Action.PortProbeAction = &finding.PortProbeAction{Blocked: false, PortProbeDetails: []finding.PortProbeDetail{detail}}
 		f.Service.Evidence = ev
 		s.d.e.finish(f, s.d.rule, o)
-		f.Service.AdditionalInfo[finding.KeyVigilDistinct] = number(o.metric)
+		f.Service.AdditionalInfo[finding.KeyVigilDistinct] = finding.InfoNumber(o.metric)
 		f.Service.AdditionalInfo["vigilRejected"] = st.rejected
 		s.env.emit(s.det, o, f)
 	}

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 
 	"github.com/vigil-dev/vigil/internal/finding"
@@ -35,10 +36,7 @@ func evidenceKey(r *finding.EvidenceRecord) uint64 {
 	var h maphash.Hash
 	h.SetSeed(evidenceSeed)
 	var t [8]byte
-	for i := range t {
-		t[i] = byte(uint64(r.Time) >> (8 * i))
-	}
-	h.Write(t[:])
+	h.Write(binary.LittleEndian.AppendUint64(t[:0], uint64(r.Time)))
 	h.WriteString(r.Source)
 	h.WriteByte(0)
 	h.WriteString(r.Raw)
@@ -67,7 +65,7 @@ func (env *shardEnv) noteEarly(o *occurrence, f *finding.Finding) {
 			if finding.AdditionalInfoMergeOp(k) != finding.MergeSum {
 				continue
 			}
-			if n, ok := floatOf(v); ok {
+			if n, ok := finding.InfoFloat(v); ok {
 				if ef.sums == nil {
 					ef.sums = map[string]float64{}
 				}
@@ -91,8 +89,8 @@ func (env *shardEnv) noteEarly(o *occurrence, f *finding.Finding) {
 	o.early = append(o.early[:i], o.early[i+1:]...)
 	f.Continues = true
 	for k, a := range ef.sums {
-		if n, ok := floatOf(f.Service.AdditionalInfo[k]); ok {
-			f.Service.AdditionalInfo[k] = number(n - a)
+		if n, ok := finding.InfoFloat(f.Service.AdditionalInfo[k]); ok {
+			f.Service.AdditionalInfo[k] = finding.InfoNumber(n - a)
 		}
 	}
 	kept := f.Evidence[:0]
@@ -111,16 +109,4 @@ func (env *shardEnv) noteEarly(o *occurrence, f *finding.Finding) {
 	}
 	clear(f.Evidence[len(kept):])
 	f.Evidence = kept
-}
-
-func floatOf(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int64:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case float64:
-		return n, true
-	}
-	return 0, false
 }

@@ -196,12 +196,12 @@ func mergeInfo(dst, src AdditionalInfo, srcLatest bool) AdditionalInfo {
 		switch AdditionalInfoMergeOp(k) {
 		case MergeSum:
 			if a, b, ok := numbers(dv, sv); ok {
-				out[k] = number(a + b)
+				out[k] = InfoNumber(a + b)
 				continue
 			}
 		case MergeMax:
 			if a, b, ok := numbers(dv, sv); ok {
-				out[k] = number(math.Max(a, b))
+				out[k] = InfoNumber(math.Max(a, b))
 				continue
 			}
 		}
@@ -216,24 +216,27 @@ func mergeInfo(dst, src AdditionalInfo, srcLatest bool) AdditionalInfo {
 			continue
 		}
 		from := AverageOf[k]
-		bytes, ok := toFloat(out[from[0]])
+		bytes, ok := InfoFloat(out[from[0]])
 		if !ok {
-			bytes, ok = toFloat(out[from[1]])
+			bytes, ok = InfoFloat(out[from[1]])
 		}
-		if packets, ok2 := toFloat(out[from[2]]); ok && ok2 && packets > 0 {
-			out[k] = number(math.Floor(bytes / packets))
+		if packets, ok2 := InfoFloat(out[from[2]]); ok && ok2 && packets > 0 {
+			out[k] = InfoNumber(math.Floor(bytes / packets))
 		}
 	}
 	return out
 }
 
 func numbers(a, b any) (float64, float64, bool) {
-	x, ok1 := toFloat(a)
-	y, ok2 := toFloat(b)
+	x, ok1 := InfoFloat(a)
+	y, ok2 := InfoFloat(b)
 	return x, y, ok1 && ok2
 }
 
-func toFloat(v any) (float64, bool) {
+// InfoFloat returns the number an additionalInfo value holds, whatever Go
+// type holds it (a detector's int64, a float64, a decoded json.Number), and
+// whether it is a number.
+func InfoFloat(v any) (float64, bool) {
 	switch n := v.(type) {
 	case float64:
 		return n, true
@@ -256,9 +259,10 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-// number returns x as an int64 when it is a whole number that float64 represents
-// exactly, so that merged counters stay integers in Go as they are in the JSON.
-func number(x float64) any {
+// InfoNumber returns x as additionalInfo holds a number: an int64 when it is a
+// whole number that float64 represents exactly, so that counters stay integers
+// in Go as they are in the JSON, else the float64.
+func InfoNumber(x float64) any {
 	if x == math.Trunc(x) && math.Abs(x) <= 1<<53 {
 		return int64(x)
 	}
