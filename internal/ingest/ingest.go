@@ -31,15 +31,27 @@ type Object struct {
 	// header is the file's first line when the object is a later part of a split
 	// file (see split.go).
 	header []byte
-	// partsLeft, for a part of a split file, counts the file's parts not yet
-	// read (see split.go); nil for a whole object.
-	partsLeft *atomic.Int64
+	// file, for a part of a split file, is what its parts share (see
+	// split.go); nil for a whole object.
+	file *splitState
+}
+
+// splitState is what the parts of a split file share, so that the file counts
+// once in the totals.
+type splitState struct {
+	left   atomic.Int64 // parts not yet read
+	failed atomic.Bool  // a part failed
 }
 
 // finished reports, when the object has been read, whether that finished a
 // whole file: always for a whole object, for the last part read of a split
 // file.
-func (o Object) finished() bool { return o.partsLeft == nil || o.partsLeft.Add(-1) == 0 }
+func (o Object) finished() bool { return o.file == nil || o.file.left.Add(-1) == 0 }
+
+// firstFailure reports, when the object could not be read, whether that is
+// its file's first failure: always for a whole object, for the first part
+// that fails of a split file.
+func (o Object) firstFailure() bool { return o.file == nil || !o.file.failed.Swap(true) }
 
 // Open returns the object's stored bytes, still compressed if they are.
 func (o Object) Open(ctx context.Context) (io.ReadCloser, error) { return o.open(ctx) }

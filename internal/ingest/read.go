@@ -160,10 +160,12 @@ func (r *Reader) Read(ctx context.Context, locations []string, emit func(worker 
 					cancel(err)
 					continue
 				}
-				r.Counters.ObjectsFailed.Add(1)
-				mu.Lock()
-				total.Failed++
-				mu.Unlock()
+				if o.firstFailure() {
+					r.Counters.ObjectsFailed.Add(1)
+					mu.Lock()
+					total.Failed++
+					mu.Unlock()
+				}
 				report(decode.Problem{Input: o.Name, Reason: "unreadable input", Detail: err.Error()})
 			}
 		})

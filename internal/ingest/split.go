@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync/atomic"
 )
 
 // A large uncompressed file is the one input that cannot keep two cores busy as a
@@ -21,11 +20,9 @@ const DefaultSplitSize = 64 << 20
 // part is a byte range of a file whose lines are decoded as one input.
 type part struct {
 	path       string
-	start, end int64  // nominal range; the part reads whole lines starting in it
-	header     []byte // the file's first line, for parts after the first
-	// left counts the file's parts not yet read, shared by them: the file is
-	// read when it reaches zero.
-	left *atomic.Int64
+	start, end int64       // nominal range; the part reads whole lines starting in it
+	header     []byte      // the file's first line, for parts after the first
+	file       *splitState // shared by the file's parts
 }
 
 // splitFile returns the parts of a plain local file larger than size, or nil
@@ -50,10 +47,10 @@ func splitFile(o Object, size int64) ([]part, error) {
 	}
 	header := bytes.TrimRight(first, "\r\n")
 	var parts []part
-	left := new(atomic.Int64)
+	file := new(splitState)
 	for start := int64(0); start < o.Size; start += size {
-		p := part{path: o.Name, start: start, end: min(start+size, o.Size), left: left}
-		left.Add(1)
+		p := part{path: o.Name, start: start, end: min(start+size, o.Size), file: file}
+		file.left.Add(1)
 		if start > 0 {
 			p.header = header
 		}
@@ -84,7 +81,7 @@ func (p part) object() Object {
 			io.Closer
 		}{r, f}, nil
 	})
-	o.header, o.partsLeft = p.header, p.left
+	o.header, o.file = p.header, p.file
 	return o
 }
 

@@ -129,3 +129,34 @@ func TestSplitFileCountsOnce(t *testing.T) {
 		t.Errorf("counters: %d of %d files; want 2 of 2", got, planned)
 	}
 }
+
+// TestSplitFileOutcomes: the parts of a split file finish the file once, at
+// the last, and fail it once, at the first; a whole object does both alone.
+func TestSplitFileOutcomes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.log")
+	text := strings.Repeat("a line of text\n", 100)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parts, err := splitFile(NewObject(path, int64(len(text)), nil), 300)
+	if err != nil || len(parts) < 3 {
+		t.Fatalf("%d parts, %v", len(parts), err)
+	}
+	var finished, failed []int
+	for i, p := range parts {
+		o := p.object()
+		if o.firstFailure() {
+			failed = append(failed, i)
+		}
+		if o.finished() {
+			finished = append(finished, i)
+		}
+	}
+	if len(failed) != 1 || failed[0] != 0 || len(finished) != 1 || finished[0] != len(parts)-1 {
+		t.Errorf("first failure at parts %v, finished at %v; want [0] and [%d]", failed, finished, len(parts)-1)
+	}
+	whole := NewObject(path, int64(len(text)), nil)
+	if !whole.firstFailure() || !whole.firstFailure() || !whole.finished() || !whole.finished() {
+		t.Error("a whole object is its own file")
+	}
+}
