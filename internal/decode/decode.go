@@ -107,9 +107,9 @@ func (p Problem) String() string {
 type Stats struct {
 	Records int64 // records emitted
 	Bytes   int64 // input bytes consumed (after decompression)
-	// Unread counts lines passed over without decoding because no record
-	// in them can match what the reader asked for (vpcflow.Projection,
-	// dnslog.Projection).
+	// Unread counts lines (JSON records) passed over without decoding
+	// because no record in them can match what the reader asked for
+	// (vpcflow.Projection, JSONProjection).
 	Unread int64
 	// Skipped counts skipped records by reason; the set of reasons is small and fixed
 	// by the decoders, so the map stays small whatever the input.

@@ -37,7 +37,9 @@ func NewJSONProjection(cat *record.Catalogue, rawMessage bool) *JSONProjection {
 
 // Require records that the reader keeps only records whose field (a
 // catalogue name) has text containing text, as a filter field like "text"
-// does, and reports whether the decoder can judge that from a record's text.
+// does (or field = "text": every field it judges is a string compared as
+// text, whose value then contains the text), and reports whether the decoder
+// can judge that from a record's text.
 func (p *JSONProjection) Require(field, text string) bool {
 	fd, ok := p.cat.Lookup(field)
 	if !ok || text == "" || fd.Type != record.TypeString || fd.Name == "@logStream" {
@@ -50,10 +52,6 @@ func (p *JSONProjection) Require(field, text string) bool {
 	}
 	return true
 }
-
-// RequireEqual is Require for field = "text": the field's value is the text,
-// so it contains it. Every field Require judges is a string, compared as text.
-func (p *JSONProjection) RequireEqual(field, text string) bool { return p.Require(field, text) }
 
 // Empty reports whether the projection skips nothing.
 func (p *JSONProjection) Empty() bool { return p == nil || len(p.fields)+len(p.message) == 0 }

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -44,14 +43,7 @@ func (p *Plan) Explain() string {
 		}
 		conds := make([]string, len(judged))
 		for i, n := range judged {
-			switch {
-			case n.Number:
-				conds[i] = n.Field + " = " + n.Text
-			case n.Equal:
-				conds[i] = n.Field + " = " + strconv.Quote(n.Text)
-			default:
-				conds[i] = n.Field + " like " + strconv.Quote(n.Text)
-			}
+			conds[i] = n.String()
 		}
 		fmt.Fprintf(&b, "%s %s records: %s\n", label, k, strings.Join(conds, ", "))
 		label = "         "

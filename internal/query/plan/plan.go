@@ -116,8 +116,8 @@ type Plan struct {
 	Fields map[record.Kind][]string
 	// Needles are what the per-record filters require of a record field's
 	// text: every record the query keeps passes each of them. Decoders that
-	// can tell from a line that a field's text cannot contain a needle pass
-	// over the line unread (vpcflow.Projection.Require).
+	// can tell from a record's text that a field's cannot contain a needle
+	// pass over the record unread (Project, Judged).
 	Needles []Needle
 	// Head are the per-record stages, in order; each compiles in its own
 	// Scope.
@@ -226,6 +226,17 @@ type Needle struct {
 	Equal       bool
 	// Number: field = n for a whole number n, whose digits are Text.
 	Number bool
+}
+
+// String returns the condition as the query would write it.
+func (n Needle) String() string {
+	switch {
+	case n.Number:
+		return n.Field + " = " + n.Text
+	case n.Equal:
+		return n.Field + " = " + strconv.Quote(n.Text)
+	}
+	return n.Field + " like " + strconv.Quote(n.Text)
 }
 
 // needles collects the conditions field like "text" (not negated) and
@@ -483,13 +494,7 @@ func (p *Plan) jsonProjection(proj *decode.JSONProjection) *decode.JSONProjectio
 // requireJSON adds n to proj and reports whether its decoder judges it. A
 // number is not judged: its text as written may not be its digits.
 func requireJSON(proj *decode.JSONProjection, n Needle) bool {
-	switch {
-	case n.Number:
-		return false
-	case n.Equal:
-		return proj.RequireEqual(n.Field, n.Text)
-	}
-	return proj.Require(n.Field, n.Text)
+	return !n.Number && proj.Require(n.Field, n.Text)
 }
 
 // FlowProjection is what the plan lets a flow-log decoder skip: the fields

@@ -79,10 +79,10 @@ type Case struct {
 	Since, Until time.Time
 	Kinds        []record.Kind
 	Now          time.Time
-	// NoProjection decodes every field of every flow record, not only the
-	// query's fields of the lines its filters can keep (as vigil query
-	// does): a projection that misses a field the query reads, or passes
-	// over a line it keeps, changes the outcome (TestProjection).
+	// NoProjection decodes every record whole, not only the query's fields
+	// of the records its filters can keep (as vigil query does): a
+	// projection that misses a field the query reads, or passes over a
+	// record it keeps, changes the outcome (TestProjection).
 	NoProjection bool
 	// Expectations.
 	Warnings []string
