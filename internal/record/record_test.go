@@ -2,6 +2,7 @@ package record
 
 import (
 	"net/netip"
+	"reflect"
 	"testing"
 )
 
@@ -120,5 +121,56 @@ func TestParseKind(t *testing.T) {
 	}
 	if _, err := ParseKind("syslog"); err == nil {
 		t.Error("ParseKind(syslog) succeeded")
+	}
+}
+
+// TestResetFields: clearing every catalogue field one by one with ResetFields
+// leaves a record whose every member was set as zero as Reset does, so no
+// member is left out of clearField.
+func TestResetFields(t *testing.T) {
+	var f Flow
+	fill(reflect.ValueOf(&f).Elem())
+	f.Extra = append(f.Extra[:0], ExtraField{"a", "b"})
+	for id := range FieldID(numFlowFields) {
+		f.ResetFields(FieldSet(1) << id)
+	}
+	var want Flow
+	want.Extra = f.Extra[:0]
+	if !reflect.DeepEqual(f, want) {
+		t.Fatalf("after ResetFields of every field: %+v", f)
+	}
+	if cap(f.Extra) == 0 {
+		t.Fatal("ResetFields dropped Extra's capacity")
+	}
+
+	// More fields than clearing one by one pays for: the whole record.
+	fill(reflect.ValueOf(&f).Elem())
+	f.ResetFields(1<<9 - 1)
+	if !reflect.DeepEqual(f, want) {
+		t.Fatalf("after ResetFields of nine fields: %+v", f)
+	}
+}
+
+// fill sets every member of v to a value other than its zero.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[netip.Addr]() {
+			v.Set(reflect.ValueOf(netip.MustParseAddr("192.0.2.1")))
+			return
+		}
+		for i := range v.NumField() {
+			fill(v.Field(i))
+		}
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Int:
+		v.SetInt(1)
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint:
+		v.SetUint(1)
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			v.SetBytes([]byte("line"))
+		}
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math/bits"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -189,6 +191,14 @@ func FuzzProjected(f *testing.F) {
 		var all, some record.Flow
 		errAll := full[i].parseLine(&all, full[i].base, line, allFields)
 		errSome := d.parseProjected(&some, d.base, line)
+		if written := some; bits.OnesCount64(uint64(d.want)) <= 8 {
+			// Decode clears a reused record's projected fields only
+			// (ResetFields): nothing else may be written, error or not.
+			written.ResetFields(d.want)
+			if !reflect.DeepEqual(written, record.Flow{Extra: written.Extra}) {
+				t.Fatalf("projection %b of %q writes other fields: %+v", want, line, some)
+			}
+		}
 		if errSome != nil {
 			if errAll == nil {
 				t.Fatalf("projection %b refuses %q (%v), which decodes whole", want, line, errSome)

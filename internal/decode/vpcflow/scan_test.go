@@ -101,15 +101,33 @@ func FuzzParseAddr(f *testing.F) {
 	})
 }
 
+// fieldEndsImpls are the implementations of fieldEnds this machine runs:
+// eight bytes at a time, and from the space mask where there is a vector one
+// (the portable spaceMask is a test's, not used by fieldEnds).
+func fieldEndsImpls() []struct {
+	name string
+	f    func([]byte, int, []int32) bool
+} {
+	impls := []struct {
+		name string
+		f    func([]byte, int, []int32) bool
+	}{{"swar", fieldEndsSWAR}, {"mask", fieldEndsMask}}
+	if !haveSpaceMask {
+		impls = impls[:1]
+	}
+	return impls
+}
+
 // TestFieldEnds checks the shape test and the field ends against a plain
 // split, on lines whose spaces fall at every offset of an eight-byte word and
-// on lines long enough to need the per-lane counts folded more than once.
+// of a 32-byte vector, and on lines long enough to need the per-lane counts
+// folded more than once, by every implementation.
 func TestFieldEnds(t *testing.T) {
 	lines := []string{"", " ", "a", "a ", " a", "a b", "a  b", "ab cd ef g", "abcdefg h", "abcdefgh i",
 		"abcdefg  h", "abcdefgh  i", "1234567 12345678 1", strings.Repeat("a ", 3000) + "a",
 		strings.Repeat("abc ", 700) + "z", strings.Repeat("a ", 1500) + " a"}
-	for w := 1; w < 20; w++ {
-		for _, n := range []int{1, 2, 7, 8, 9, 15, 16, 17, 300} {
+	for w := 1; w < 70; w++ {
+		for _, n := range []int{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 300} {
 			lines = append(lines, strings.TrimSpace(strings.Repeat(strings.Repeat("x", w)+" ", n)))
 		}
 	}
@@ -128,13 +146,18 @@ func TestFieldEnds(t *testing.T) {
 				if need > n || n <= 0 {
 					continue
 				}
-				ends := make([]int32, need)
-				got := fieldEnds([]byte(line), n, ends)
-				if got != (shapeOK && n == len(parts)) {
-					t.Fatalf("fieldEnds(%.40q…, %d) = %v; %d fields, none empty: %v", line, n, got, len(parts), shapeOK)
-				}
-				if got && !slices.Equal(ends, want[:need]) {
-					t.Fatalf("fieldEnds(%.40q…): ends %v, want %v", line, ends, want[:need])
+				for _, impl := range fieldEndsImpls() {
+					if impl.name == "mask" && (len(line) < 32 || len(line) > maskBytes) {
+						continue
+					}
+					ends := make([]int32, need)
+					got := impl.f([]byte(line), n, ends)
+					if got != (shapeOK && n == len(parts)) {
+						t.Fatalf("%s(%.40q…, %d) = %v; %d fields, none empty: %v", impl.name, line, n, got, len(parts), shapeOK)
+					}
+					if got && !slices.Equal(ends, want[:need]) {
+						t.Fatalf("%s(%.40q…): ends %v, want %v", impl.name, line, ends, want[:need])
+					}
 				}
 			}
 		}

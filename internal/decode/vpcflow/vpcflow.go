@@ -424,7 +424,11 @@ func (d *Decoder) Decode(ctx context.Context, in decode.Input, r io.Reader, emit
 			}
 		}
 		f := &d.flows[d.n]
-		f.Reset()
+		if d.want == allFields {
+			f.Reset()
+		} else {
+			f.ResetFields(d.want) // a projection writes no other field
+		}
 
 		var lerr *LineError
 		if d.want == allFields {
