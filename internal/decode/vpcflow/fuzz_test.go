@@ -256,6 +256,11 @@ func FuzzNeedles(f *testing.F) {
 			return
 		}
 		d := mustNew(t, Config{Format: fuzzFormats[i], Project: p})
+		if pl := d.planFor(d.base); haveSpaceMask && len(line) >= 32 && len(line) <= maskBytes {
+			if swar, mask := pl.mayMatchSWAR(line), pl.mayMatchMask(line); swar != mask {
+				t.Fatalf("%q, needle %q in column %d: mayMatchSWAR %v, mayMatchMask %v", line, text, col, swar, mask)
+			}
+		}
 		if d.mayMatch(line, d.base) {
 			return
 		}

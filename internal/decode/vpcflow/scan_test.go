@@ -163,3 +163,48 @@ func TestFieldEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestMayMatchMask: mayMatch from the space mask agrees with stepping over
+// fields eight bytes at a time, for one and two needles in every column of
+// lines whose fields have every length, including doubled, leading and
+// trailing spaces and lines with fewer fields than a needle's column.
+func TestMayMatchMask(t *testing.T) {
+	if !haveSpaceMask {
+		t.Skip("no vector spaceMask on this CPU: mayMatch steps over fields eight bytes at a time only")
+	}
+	var lines []string
+	for w := 1; w < 40; w++ {
+		for _, n := range []int{1, 2, 3, 5, 8, 14, 20} {
+			fields := make([]string, n)
+			for i := range fields {
+				fields[i] = strings.Repeat(string(rune('a'+i%26)), w)
+			}
+			line := strings.Join(fields, " ")
+			lines = append(lines, line, strings.Replace(line, " ", "  ", 1), " "+line, line+" ")
+		}
+	}
+	checked := 0
+	for _, line := range lines {
+		if len(line) < 32 || len(line) > maskBytes {
+			continue
+		}
+		for c := range 22 {
+			for _, text := range []string{string(rune('a' + c%26)), string(rune('a'+c%26)) + " ", "b", "zz", ""} {
+				for _, second := range []int{-1, c, c + 2} {
+					pl := &layoutPlan{needles: []columnNeedle{{needle: needle{text: []byte(text)}, col: c}}}
+					if second >= 0 {
+						pl.needles = append(pl.needles, columnNeedle{needle: needle{text: []byte("c")}, col: second})
+					}
+					swar, mask := pl.mayMatchSWAR([]byte(line)), pl.mayMatchMask([]byte(line))
+					if swar != mask {
+						t.Fatalf("%q, needles %+v: mayMatchSWAR %v, mayMatchMask %v", line, pl.needles, swar, mask)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d cases checked", checked)
+	}
+}

@@ -259,6 +259,15 @@ func (t *table) update(p *partition, id uint32, args []record.Value, at *pos) {
 			if v.Kind == record.Missing {
 				continue
 			}
+			if v.Kind == record.Int && col.sumFlags[id]&sumFloat == 0 {
+				// A whole number onto a whole sum (bytes, packets): sumAcc.add's
+				// first case, without making a sumAcc.
+				x := int64(col.sums[id])
+				if s := x + v.Int; (s > x) == (v.Int > 0) {
+					col.sums[id], col.sumFlags[id] = uint64(s), sumSome
+					continue
+				}
+			}
 			a := col.sum(id)
 			a.add(v, nil)
 			col.setSum(id, &a)
