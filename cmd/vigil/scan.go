@@ -107,6 +107,7 @@ func runScan(ctx context.Context, g *globals, o scanOptions, paths []string) err
 	if err != nil {
 		return err
 	}
+	rcfg.SplitSize = ingest.DetectSplitSize
 	problems := obs.NewThrottle(g.stderr)
 	dcfg, err := o.detectConfig()
 	if err != nil {
