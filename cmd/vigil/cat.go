@@ -165,7 +165,7 @@ func runCat(ctx context.Context, g *globals, o catOptions, paths []string) error
 func readSummary(res ingest.Result, elapsed time.Duration) string {
 	s := fmt.Sprintf("vigil: read %d records from %d files (%s) in %s", res.Records, res.Objects, humanBytes(res.Bytes), elapsed.Round(time.Millisecond))
 	if res.Unread > 0 {
-		s += fmt.Sprintf("; %d lines passed over unread (they cannot match the query's filter)", res.Unread)
+		s += fmt.Sprintf("; %d records passed over unread (they cannot match the query's filter)", res.Unread)
 	}
 	if res.Pruned > 0 {
 		s += fmt.Sprintf("; %d files outside the time range not read", res.Pruned)

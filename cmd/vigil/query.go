@@ -195,7 +195,7 @@ func runQuery(ctx context.Context, g *globals, stdin io.Reader, o queryOptions, 
 	rr := readRes
 	mu.Unlock()
 	if o.stats || isTerminal(g.stderr) || rr.SkippedTotal() > 0 || rr.Failed > 0 {
-		// Lines passed over unread were scanned too, for a text the filter
+		// Records passed over unread were scanned too, for a text the filter
 		// needs (their time was not read).
 		fmt.Fprintf(g.stderr, "vigil: %s; %d records scanned, %d matched\n", plural(len(res.Rows), "row"), res.RecordsScanned+rr.Unread, res.RecordsMatched)
 		fmt.Fprintln(g.stderr, readSummary(rr, time.Since(start)))

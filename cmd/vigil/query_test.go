@@ -173,7 +173,7 @@ func TestQueryDecodesOnlyItsFields(t *testing.T) {
 		{"stats sum(bytes) as b, count(*) as n", "b,n\n100,1\n", []string{"skipped 2 bad records (1 bad number, 1 field count)"}},
 		// The other two lines' srcPort lacks the text: passed over unread,
 		// the short one too.
-		{`filter srcPort like "40001" | stats count(*) as n`, "n\n1\n", []string{"read 1 records", "2 lines passed over unread"}},
+		{`filter srcPort like "40001" | stats count(*) as n`, "n\n1\n", []string{"read 1 records", "2 records passed over unread"}},
 	} {
 		code, out, stderr := runVigil(t, "query", "--stats", "-o", "csv", c.query, path)
 		if code != 0 {

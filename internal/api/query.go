@@ -134,7 +134,7 @@ func (s *Server) runQuery(c *call, req *QueryRequest) (*QueryResponse, error) {
 	out.Statistics = QueryStatistics{RecordsScanned: float64(res.RecordsScanned), RecordsMatched: float64(res.RecordsMatched)}
 	for _, r := range readers {
 		out.Statistics.BytesScanned += float64(r.Counters.BytesDecoded.Load())
-		// Lines passed over unread were scanned, for a text the filter
+		// Records passed over unread were scanned, for a text the filter
 		// needs; their time was not read.
 		out.Statistics.RecordsScanned += float64(r.Counters.Unread.Load())
 	}

@@ -36,7 +36,7 @@ type Counters struct {
 	ObjectsPruned  atomic.Int64 // objects skipped by the time window
 	Records        atomic.Int64 // records emitted
 	Skipped        atomic.Int64 // records skipped as bad
-	Unread         atomic.Int64 // lines passed over unread (decode.Stats.Unread)
+	Unread         atomic.Int64 // records passed over unread (decode.Stats.Unread)
 	BytesStored    atomic.Int64 // bytes read as stored (compressed)
 	BytesDecoded   atomic.Int64 // bytes after decompression
 	ObjectsFailed  atomic.Int64 // objects that could not be opened or read to the end
