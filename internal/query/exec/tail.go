@@ -51,7 +51,8 @@ func (ex *executor) finish() (*Result, error) {
 		// sort … | limit N right after the stats makes only the rows of the
 		// groups among the N best.
 		if keys, desc, keep, ok := ex.sortLimit(0, final.len()); ok {
-			if rows, err = m.top(keys, desc, keep); err != nil {
+			first := m.itemOf(ex.p.Tail[0].Cmd.(*query.SortCmd).Keys[0].Expr)
+			if rows, err = m.top(keys, desc, keep, first); err != nil {
 				return nil, err
 			}
 			tailFrom, unordered = 2, false
