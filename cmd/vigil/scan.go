@@ -107,7 +107,7 @@ func runScan(ctx context.Context, g *globals, o scanOptions, paths []string) err
 	if err != nil {
 		return err
 	}
-	rcfg.SplitSize = ingest.DetectSplitSize
+	rcfg.SplitSize = ingest.DetectSplitSize // see detect's ordered mode
 	problems := obs.NewThrottle(g.stderr)
 	dcfg, err := o.detectConfig()
 	if err != nil {
@@ -121,6 +121,7 @@ func runScan(ctx context.Context, g *globals, o scanOptions, paths []string) err
 
 	cfg := detect.DefaultConfig()
 	cfg.Lateness, cfg.MaxKeys, cfg.Shards = o.lateness, o.maxKeys, o.shards
+	cfg.Ordered = true // the same findings whatever --workers and the scheduling
 	if !rcfg.Window.Since.IsZero() {
 		cfg.Since = rcfg.Window.Since.UnixMilli()
 	}
@@ -131,6 +132,7 @@ func runScan(ctx context.Context, g *globals, o scanOptions, paths []string) err
 	if err != nil {
 		return err
 	}
+	rcfg.Done = eng.Done
 	reader := ingest.New(rcfg, newDecoder)
 	report := func(p decode.Problem) { problems.Printf(p.Reason, "vigil: skipped %s", p) }
 

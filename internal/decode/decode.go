@@ -27,6 +27,10 @@ type Input struct {
 	// names the fields (flow logs) decodes every part the same way. Line numbers
 	// in a part count from the part's start, and Name says where that is.
 	Header []byte
+	// Seq is the input's place in its reader's list, from 0, the parts of a
+	// split file one after another in file order: the order a consumer that
+	// needs one canonical order (detection) puts inputs read in parallel in.
+	Seq int
 }
 
 // Decoder reads one input to its end and emits its records in batches.

@@ -81,11 +81,15 @@
 //   - Determinism: Close sorts findings by first seen, type and resource, after
 //     merging occurrences in a fixed order. Fed the same records in the same
 //     order, the output is byte-identical whatever the number of shards.
-//     When several readers interleave objects differently from run to run, the
-//     findings are the same findings (identity, resource, first and last seen,
-//     count, severity); the evidence sample and the number of records seen
-//     after the threshold was reached may differ, because which records
-//     precede the threshold depends on the interleaving.
+//     Several readers interleave their objects differently from run to run,
+//     and over large inputs that changes findings (a window drops an event
+//     older than itself behind its key's latest; keys expire behind the
+//     slowest reader). With Config.Ordered (vigil scan) the shards get every
+//     record in the inputs' order (decode.Input.Seq) whatever the readers do,
+//     so the findings (identity, resource, first and last seen, count,
+//     severity) are those of one reader; the caller reports each input read
+//     (Done), and routed chunks wait for their input's turn, a bounded number
+//     of them (order.go).
 //   - Bad records: a record lacking a field a rule groups or counts by is
 //     skipped by that rule and counted (RuleStats.Missing); a record no
 //     detection can use (NODATA, a NAT gateway's outside leg) is counted in

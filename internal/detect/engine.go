@@ -57,6 +57,12 @@ type Config struct {
 	// continuations (early.go): an alert seconds after the record that crossed
 	// the threshold, not a window after the burst ends.
 	RaiseAtThreshold bool
+	// Ordered gives the shards every record in the inputs' order
+	// (decode.Input.Seq), whatever the number of callers of Process and
+	// however they are scheduled, so that the same input always gives the same
+	// findings (order.go). The caller reports each input read with Done.
+	// Not with Live.
+	Ordered bool
 }
 
 // DefaultConfig returns the default configuration.
@@ -143,6 +149,8 @@ type Engine struct {
 	out    chan collected
 	outWG  sync.WaitGroup
 
+	order *sequencer // Config.Ordered
+
 	mu      sync.Mutex
 	routers map[int]*router
 	clocks  map[int]*streamClock
@@ -227,6 +235,12 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	}
 	e.buildFlowCands()
 	e.buildMemoMatch()
+	if cfg.Ordered {
+		if cfg.Live {
+			return nil, errors.New("detect: Ordered and Live together")
+		}
+		e.order = newSequencer()
+	}
 	return e, nil
 }
 
@@ -238,6 +252,9 @@ func (e *Engine) Start(ctx context.Context) {
 		panic("BUG: detect: Engine started twice")
 	}
 	e.ctx, e.cancel = context.WithCancelCause(ctx)
+	if e.order != nil {
+		e.order.wakeOnCancel(e.ctx)
+	}
 	e.out = make(chan collected, 64)
 	e.outWG.Go(func() {
 		for c := range e.out {
@@ -366,7 +383,10 @@ func (e *Engine) processChunk(src int, rt *router, b *decode.Batch, lo, hi int) 
 	for i := range recs {
 		latest = max(latest, recs[i].time)
 	}
-	wm := e.advanceClock(src, kind, b.Input, rt, latest)
+	var wm int64
+	if e.order == nil {
+		wm = e.advanceClock(src, kind, b.Input, rt, latest)
+	}
 
 	rt.hits = rt.hits[:0]
 	if kind == record.KindFlow {
@@ -405,21 +425,36 @@ func (e *Engine) processChunk(src int, rt *router, b *decode.Batch, lo, hi int) 
 		}
 		sb.items = append(sb.items, item{r: c, det: h.di, key: h.key})
 	}
+	if e.order != nil {
+		hc := &heldChunk{s: s, batches: make([]*shardBatch, len(rt.pending)), kind: kind, latest: latest}
+		if b.Input != nil {
+			hc.seq, hc.continues = b.Input.Seq, b.Input.Header != nil
+		}
+		copy(hc.batches, rt.pending)
+		clear(rt.pending)
+		return e.submit(hc)
+	}
+	return e.send(s, rt.pending, kind, wm)
+}
+
+// send queues a chunk's shard batches (by shard; nil where none, and all nil
+// after) to the shards, with the watermark of their kind.
+func (e *Engine) send(s *slab, batches []*shardBatch, kind record.Kind, wm int64) error {
 	// One reference per non-empty shard batch, plus one held while sending.
 	s.refs.Store(1)
-	for i, sb := range rt.pending {
+	for i, sb := range batches {
 		if sb == nil {
 			continue
 		}
-		rt.pending[i] = nil
+		batches[i] = nil
 		s.refs.Add(1)
 		sb.kind, sb.wm = kind, wm
 		select {
 		case e.shards[i].in <- sb:
 		case <-e.ctx.Done():
-			clear(rt.pending) // the batches are the slab's
-			s.release()       // this batch's reference
-			s.release()       // the one held while sending
+			clear(batches) // the batches are the slab's
+			s.release()    // this batch's reference
+			s.release()    // the one held while sending
 			return context.Cause(e.ctx)
 		}
 	}
@@ -519,6 +554,7 @@ func (e *Engine) Close() ([]*finding.Finding, error) {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil, errors.New("detect: Close called twice")
 	}
+	e.flushHeld()
 	for _, s := range e.shards {
 		select {
 		case s.in <- &shardBatch{flush: true}:

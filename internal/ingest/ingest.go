@@ -34,6 +34,8 @@ type Object struct {
 	// file, for a part of a split file, is what its parts share (see
 	// split.go); nil for a whole object.
 	file *splitState
+	// seq is the object's place in the Reader's list (decode.Input.Seq).
+	seq int
 }
 
 // splitState is what the parts of a split file share, so that the file counts

@@ -24,6 +24,11 @@ type Config struct {
 	// so that one big file is decoded on every worker; 0 means DefaultSplitSize,
 	// a negative value never splits. With one worker nothing is split.
 	SplitSize int64
+	// Done, when set, is called once for each object (or part) read, however
+	// its reading ended, with its decode.Input.Seq, from the worker that read
+	// it, after its last emit: what an ordered consumer (detect.Engine.Done)
+	// waits for before the next object's records.
+	Done func(seq int)
 }
 
 // DefaultConfig returns the default configuration.
@@ -106,7 +111,9 @@ func (r *Reader) Read(ctx context.Context, locations []string, emit func(worker 
 					return err
 				}
 				for _, p := range parts {
-					objects = append(objects, p.object())
+					po := p.object()
+					po.seq = len(objects)
+					objects = append(objects, po)
 				}
 				if parts != nil {
 					r.Counters.ObjectsPlanned.Add(1) // a file, whatever its parts
@@ -114,6 +121,7 @@ func (r *Reader) Read(ctx context.Context, locations []string, emit func(worker 
 					return nil
 				}
 			}
+			o.seq = len(objects)
 			objects = append(objects, o)
 			r.Counters.ObjectsPlanned.Add(1)
 			if o.Size > 0 {
@@ -142,6 +150,9 @@ func (r *Reader) Read(ctx context.Context, locations []string, emit func(worker 
 			dec := r.newDecoder()
 			for o := range work {
 				st, err := r.readObject(ctx, dec, o, func(b *decode.Batch) error { return emit(w, b) }, report)
+				if r.cfg.Done != nil {
+					r.cfg.Done(o.seq)
+				}
 				whole := o.finished()
 				mu.Lock()
 				total.Add(st)
@@ -210,7 +221,7 @@ func (r *Reader) readObject(ctx context.Context, dec decode.Decoder, o Object, e
 	if err != nil {
 		return decode.Stats{}, err
 	}
-	in := decode.Input{Name: o.Name, Header: o.header}
+	in := decode.Input{Name: o.Name, Header: o.header, Seq: o.seq}
 	var emitted int64
 	st, err := dec.Decode(ctx, in, countingReader{plain, &r.Counters.BytesDecoded}, func(b *decode.Batch) error {
 		n := int64(b.Len())

@@ -17,12 +17,11 @@ import (
 // DefaultSplitSize is the part size used when Config.SplitSize is 0.
 const DefaultSplitSize = 64 << 20
 
-// DetectSplitSize is the part size for detection. Parts are handed out in
-// file order, so the parts decoded side by side are neighbours, and their
-// records reach the detections about one part per worker apart in event time
-// (here about 9,000 records): windows see a time-ordered file nearly in its
-// order. With 64 MiB parts the workers' records were hours apart, and a
-// detection dropped records older than its window behind a key's latest.
+// DetectSplitSize is the part size for detection, whose ordered engine sends a
+// part's records to the detections only when the parts before it are done
+// (detect.Config.Ordered): with small parts a worker ahead of the turn holds
+// little (a 1 MiB flow-log part is about 9,000 records), and the workers
+// still decode side by side.
 const DetectSplitSize = 1 << 20
 
 // part is a byte range of a file whose lines are decoded as one input.

@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vigil-dev/vigil/internal/decode"
@@ -159,6 +161,79 @@ func TestSplitFileOutcomes(t *testing.T) {
 	for range 2 { // every time: nothing is shared
 		if !whole.firstFailure() || !whole.finished() {
 			t.Error("a whole object is its own file")
+		}
+	}
+}
+
+// seqRecorder is a decoder that notes the Seq of every input it reads and
+// emits one empty batch for it.
+type seqRecorder struct {
+	mu   *sync.Mutex
+	seen map[int]string
+}
+
+func (s seqRecorder) Decode(_ context.Context, in decode.Input, r io.Reader, emit func(*decode.Batch) error, _ func(decode.Problem)) (decode.Stats, error) {
+	n, err := io.Copy(io.Discard, r)
+	s.mu.Lock()
+	s.seen[in.Seq] = in.Name
+	s.mu.Unlock()
+	if err != nil {
+		return decode.Stats{Bytes: n}, err
+	}
+	return decode.Stats{Bytes: n}, emit(&decode.Batch{Input: &in})
+}
+
+// TestSeqAndDone: every object and part read gets its place in the list as
+// Input.Seq (a split file's parts one after another), and Done is called once
+// for each, after its batches.
+func TestSeqAndDone(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{"a.log": strings.Repeat("a line of text\n", 100), "b.log": "one\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[int]string{}
+	var done []int
+	emitted := map[int]bool{}
+	cfg := Config{Workers: 3, SplitSize: 300, Done: func(seq int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !emitted[seq] {
+			t.Errorf("Done(%d) before its batch", seq)
+		}
+		done = append(done, seq)
+	}}
+	r := New(cfg, func() decode.Decoder { return seqRecorder{&mu, seen} })
+	emit := func(_ int, b *decode.Batch) error {
+		mu.Lock()
+		emitted[b.Input.Seq] = true
+		mu.Unlock()
+		return nil
+	}
+	if _, err := r.Read(context.Background(), []string{dir}, emit, nil); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(done)
+	if len(done) < 4 || len(done) != len(seen) {
+		t.Fatalf("Done for %v, inputs seen %v", done, seen)
+	}
+	for i, seq := range done {
+		if seq != i {
+			t.Fatalf("Done for %v: want each of 0…%d once", done, len(done)-1)
+		}
+	}
+	if seen[len(seen)-1] != filepath.Join(dir, "b.log") {
+		t.Errorf("inputs by Seq %v: b.log, listed after a.log's parts, should be last", seen)
+	}
+	for i := range len(seen) - 1 {
+		want := filepath.Join(dir, "a.log")
+		if i > 0 {
+			want += fmt.Sprintf(" (from byte %d)", 300*i)
+		}
+		if seen[i] != want {
+			t.Errorf("inputs by Seq %v: a.log's parts should come first, in file order", seen)
 		}
 	}
 }
