@@ -123,17 +123,23 @@ func (e *Engine) Done(seq int) {
 		q.nHeld -= len(chunks)
 		q.cond.Broadcast()
 		q.mu.Unlock()
-		for i, hc := range chunks {
-			if err := e.sendOrdered(hc); err != nil {
-				for _, rest := range chunks[i+1:] {
-					rest.drop() // send released what it did not send of hc
-				}
-				break
-			}
-		}
+		e.sendAll(chunks)
 		q.mu.Lock()
 	}
 	q.mu.Unlock()
+}
+
+// sendAll sends chunks whose turn it is, in order; after a failed send (the
+// engine stopped) it releases the rest. The caller holds sendMu.
+func (e *Engine) sendAll(chunks []*heldChunk) {
+	for i, hc := range chunks {
+		if e.sendOrdered(hc) != nil {
+			for _, rest := range chunks[i+1:] {
+				rest.drop() // send released what it did not send of hc
+			}
+			return
+		}
+	}
 }
 
 // flushHeld sends what is still held, in input order: at Close, for inputs a
@@ -154,16 +160,11 @@ func (e *Engine) flushHeld() {
 	q.held, q.nHeld = map[int][]*heldChunk{}, 0
 	q.mu.Unlock()
 	slices.Sort(seqs)
-	failed := false
+	var all []*heldChunk
 	for _, s := range seqs {
-		for _, hc := range chunks[s] {
-			if failed {
-				hc.drop()
-			} else if e.sendOrdered(hc) != nil {
-				failed = true // send released what it did not send
-			}
-		}
+		all = append(all, chunks[s]...)
 	}
+	e.sendAll(all)
 }
 
 // sendOrdered sends a chunk whose turn it is, with the canonical watermark.
