@@ -53,17 +53,7 @@ func TestOrderedSameFindings(t *testing.T) {
 // workers readers of 64 KiB parts, the reader slow sleeping at each batch.
 func orderedScan(t *testing.T, deps detect.Deps, workers, slow int, paths ...string) []*finding.Finding {
 	t.Helper()
-	rules, err := detect.LoadRules()
-	if err != nil {
-		t.Fatal(err)
-	}
-	deps.Rules = rules
-	cfg := detect.DefaultConfig()
-	cfg.Ordered = true
-	e, err := detect.New(cfg, deps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newOrdered(t, deps)
 	ctx := context.Background()
 	e.Start(ctx)
 	r := ingest.New(ingest.Config{Workers: workers, SplitSize: 64 << 10, Done: e.Done}, func() decode.Decoder { return auto.New(auto.DefaultConfig()) })
@@ -97,16 +87,7 @@ func orderSummary(fs []*finding.Finding) string {
 // hold waits; cancelling the engine ends its wait with the cancellation, and
 // Close returns.
 func TestOrderedCancelWhileHeld(t *testing.T) {
-	rules, err := detect.LoadRules()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := detect.DefaultConfig()
-	cfg.Ordered = true
-	e, err := detect.New(cfg, detect.Deps{Rules: rules})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newOrdered(t, detect.Deps{})
 	ctx, cancel := context.WithCancel(context.Background())
 	e.Start(ctx)
 	batches := newFlowGen(9).batches(40) // 40,960 records: more chunks than the hold takes
@@ -145,17 +126,8 @@ func TestOrderedCancelWhileHeld(t *testing.T) {
 // input 0 is reported done, even though input 0 had no records; and Close
 // sends what a caller never reported done.
 func TestOrderedDoneReleases(t *testing.T) {
-	rules, err := detect.LoadRules()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := detect.DefaultConfig()
-	cfg.Ordered = true
 	run := func(reportDone bool) detect.Stats {
-		e, err := detect.New(cfg, detect.Deps{Rules: rules})
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := newOrdered(t, detect.Deps{})
 		e.Start(context.Background())
 		for _, b := range newFlowGen(9).batches(4) {
 			b.Input = &decode.Input{Name: "second", Seq: 1}
@@ -182,4 +154,21 @@ func TestOrderedDoneReleases(t *testing.T) {
 			t.Errorf("reported done %v: no record reached a detection (%+v)", done, st)
 		}
 	}
+}
+
+// newOrdered returns an ordered engine with the built-in rules and deps.
+func newOrdered(t *testing.T, deps detect.Deps) *detect.Engine {
+	t.Helper()
+	rules, err := detect.LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Rules = rules
+	cfg := detect.DefaultConfig()
+	cfg.Ordered = true
+	e, err := detect.New(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

@@ -256,7 +256,7 @@ func FuzzNeedles(f *testing.F) {
 			return
 		}
 		d := mustNew(t, Config{Format: fuzzFormats[i], Project: p})
-		if pl := d.planFor(d.base); haveSpaceMask && len(line) >= 32 && len(line) <= maskBytes {
+		if pl := d.planFor(d.base); maskable(line) {
 			if swar, mask := pl.mayMatchSWAR(line), pl.mayMatchMask(line); swar != mask {
 				t.Fatalf("%q, needle %q in column %d: mayMatchSWAR %v, mayMatchMask %v", line, text, col, swar, mask)
 			}

@@ -138,7 +138,7 @@ func (d *Decoder) parseProjected(f *record.Flow, lay *layout, line []byte) *Line
 // (spaceMask) and works on the bit mask; elsewhere, and for lines of under
 // 32 or over maskBytes bytes, it counts eight bytes at a time.
 func fieldEnds(line []byte, n int, ends []int32) bool {
-	if haveSpaceMask && len(line) >= 32 && len(line) <= maskBytes {
+	if maskable(line) {
 		return fieldEndsMask(line, n, ends)
 	}
 	return fieldEndsSWAR(line, n, ends)
@@ -150,6 +150,12 @@ const (
 	maskWords = 8
 	maskBytes = 64 * maskWords
 )
+
+// maskable reports whether line's fields are found from its space mask: the
+// CPU has the vector spaceMask, and the line is 32 to maskBytes long.
+func maskable(line []byte) bool {
+	return haveSpaceMask && len(line) >= 32 && len(line) <= maskBytes
+}
 
 // fieldEndsMask is fieldEnds for 32 ≤ len(line) ≤ maskBytes, from the line's
 // space mask.

@@ -204,7 +204,7 @@ func (d *Decoder) planFor(lay *layout) *layoutPlan {
 // line's space mask, as fieldEnds finds them.
 func (d *Decoder) mayMatch(line []byte, lay *layout) bool {
 	pl := d.planFor(lay)
-	if haveSpaceMask && len(line) >= 32 && len(line) <= maskBytes {
+	if maskable(line) {
 		return pl.mayMatchMask(line)
 	}
 	return pl.mayMatchSWAR(line)

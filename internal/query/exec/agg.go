@@ -87,7 +87,7 @@ func (a *sumAcc) add(v record.Value, _ *pos) {
 	if v.Kind == record.Int || v.Kind == record.Bool {
 		a.n++
 		if !a.isFloat {
-			if s := a.i + v.Int; (s > a.i) == (v.Int > 0) {
+			if s, ok := addWhole(a.i, v.Int); ok {
 				a.i = s
 				return
 			}
@@ -107,6 +107,13 @@ func (a *sumAcc) add(v record.Value, _ *pos) {
 	a.f += x
 }
 
+// addWhole returns x+y and whether it did not overflow: a whole sum stays
+// exact until it would, then turns to a float.
+func addWhole(x, y int64) (int64, bool) {
+	s := x + y
+	return s, (s > x) == (y > 0)
+}
+
 func (a *sumAcc) merge(o acc) { a.mergeSum(o.(*sumAcc)) }
 
 func (a *sumAcc) mergeSum(b *sumAcc) {
@@ -114,7 +121,7 @@ func (a *sumAcc) mergeSum(b *sumAcc) {
 		return
 	}
 	if !a.isFloat && !b.isFloat {
-		if s := a.i + b.i; (s > a.i) == (b.i > 0) {
+		if s, ok := addWhole(a.i, b.i); ok {
 			a.i, a.n = s, a.n+b.n
 			return
 		}

@@ -262,8 +262,7 @@ func (t *table) update(p *partition, id uint32, args []record.Value, at *pos) {
 			if v.Kind == record.Int && col.sumFlags[id]&sumFloat == 0 {
 				// A whole number onto a whole sum (bytes, packets): sumAcc.add's
 				// first case, without making a sumAcc.
-				x := int64(col.sums[id])
-				if s := x + v.Int; (s > x) == (v.Int > 0) {
+				if s, ok := addWhole(int64(col.sums[id]), v.Int); ok {
 					col.sums[id], col.sumFlags[id] = uint64(s), sumSome
 					continue
 				}
