@@ -1,6 +1,7 @@
 package query
 
 import (
+	"regexp"
 	"testing"
 
 	"github.com/vigil-dev/vigil/internal/record"
@@ -31,6 +32,32 @@ func FuzzFilter(f *testing.F) {
 			if err == nil {
 				fn(rec)
 			}
+		}
+	})
+}
+
+// FuzzLiteralRegex holds the plain string tests that stand in for literal
+// regexes to the regexp package's answers, case-insensitive ones included,
+// on any text (Unicode case folds and invalid UTF-8 among it).
+func FuzzLiteralRegex(f *testing.F) {
+	for _, c := range [][2]string{
+		{`(?i)distrib#kali`, "Boto3/1.9 md/distrib#KALI.2024"}, {`(?i)kali`, "\u212Aali"}, {`(?i)ss`, "\u017Fs"},
+		{`(?i)abc`, "xAbC"}, {`(?i)abc`, "ab"}, {`(?i)a.b`, "A.B"}, {`(?i)#`, "x#"}, {`^abc$`, "abc"}, {`abc$`, "xabc"},
+		{`^ab`, "abx"}, {`ab`, "xaby"}, {`(?i)é`, "É"}, {`(?i)x1`, "\xffX1"}, {`(?i)ab`, "aab"},
+	} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, text string) {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return
+		}
+		match := literalRegex(pattern, re)
+		if match == nil {
+			return
+		}
+		if got, want := match(text), re.MatchString(text); got != want {
+			t.Fatalf("literalRegex(%q)(%q) = %v, regexp says %v", pattern, text, got, want)
 		}
 	})
 }

@@ -266,9 +266,10 @@ func ParseMessage(msg []byte, c *record.APICall) error {
 
 // parser turns one JSON value into an APICall. It is reused between events.
 type parser struct {
-	cfg Config
-	w   wireEvent
-	in  wireEvent // eventData of Lake events
+	cfg    Config
+	w      wireEvent
+	in     wireEvent // eventData of Lake events
+	intern fieldInterners
 }
 
 // parse decodes raw into c. checked says raw came through the Scanner, which has
@@ -286,9 +287,13 @@ func (p *parser) parse(raw []byte, c *record.APICall, checked bool) error {
 	}
 	w := &p.w
 	w.reset()
-	typeErr := unmarshal(raw, w)
-	if typeErr != nil && !isTypeError(typeErr) {
-		return typeErr
+	var typeErr error
+	if !p.fastParse(raw, w) {
+		w.reset()
+		typeErr = unmarshal(raw, w)
+		if typeErr != nil && !isTypeError(typeErr) {
+			return typeErr
+		}
 	}
 
 	switch {
@@ -340,11 +345,14 @@ func (p *parser) parseInner(inner []byte, c *record.APICall, where string) error
 	}
 	w := &p.w
 	w.reset()
-	if err := unmarshal(inner, w); err != nil {
-		if re, ok := err.(*RecordError); ok {
-			re.Detail = where + ": " + re.Detail
+	if !p.fastParse(inner, w) {
+		w.reset()
+		if err := unmarshal(inner, w); err != nil {
+			if re, ok := err.(*RecordError); ok {
+				re.Detail = where + ": " + re.Detail
+			}
+			return err
 		}
-		return err
 	}
 	if w.EventData != nil {
 		if err := p.mergeEventData(c, w); err != nil {

@@ -3,12 +3,15 @@ package cloudtrail
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"unicode/utf8"
 
 	"github.com/vigil-dev/vigil/internal/decode"
+	"github.com/vigil-dev/vigil/internal/decode/jsonscan"
 	"github.com/vigil-dev/vigil/internal/record"
 )
 
@@ -88,6 +91,41 @@ func FuzzNeedles(f *testing.F) {
 		cfg.Project = proj
 		if got := matching(cfg); got != all {
 			t.Fatalf("%s like %q: %d events with the projection, %d without", fd.Name, text, got, all)
+		}
+	})
+}
+
+// FuzzFastParse: whenever the fast path accepts an event, encoding/json
+// accepts it too and reads it the same way.
+func FuzzFastParse(f *testing.F) {
+	for _, s := range []string{
+		consoleLogin, serviceCall, assumedRole,
+		`{"eventName":"x","eventTime":"2021-01-01T00:00:00Z","readOnly":"true","managementEvent":null}`,
+		`{"eventName":"x","EventName":"y"}`, `{"eventName":"a\"b"}`, `{"eventName":5}`, `{"readOnly":1}`,
+		`{"userIdentity":null,"eventName":"x"}`, `{"userIdentity":"root"}`, `{"userIdentity":{"type":"Root"},"userIdentity":{"arn":"a"}}`,
+		`{"userIdentity":{"sessionContext":{"attributes":{"mfaAuthenticated":true},"sessionIssuer":null}}}`,
+		`{"eventName":"x","requestParameters":{"policy":"{\"Version\":\"2012-10-17\"}","n":[1,2.5,-3e2]}}`,
+		`{"eventName":"x","requestParameters":{"n":01}}`, `{"detail":{}}`, `{"eventName":"x"} x`, `{"eventName":"x",}`,
+		`{"eventNam\u0065":"x"}`, ` { "eventName" : "x" } `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !utf8.Valid(raw) || jsonscan.TooDeep(raw, 64) {
+			return // parse rejects it before either path runs
+		}
+		var p parser
+		var fast, slow wireEvent
+		fast.reset()
+		if !p.fastParse(raw, &fast) {
+			return
+		}
+		slow.reset()
+		if err := json.Unmarshal(raw, &slow); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json did not: %v", raw, err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q:\nfast %+v\nslow %+v", raw, fast, slow)
 		}
 	})
 }

@@ -442,6 +442,9 @@ func FuzzFastParse(f *testing.F) {
 		` { "query_name" : "a." , "rcode" : "NOERROR" } `,
 		`{"query_name":"a.","answers":[{"Rdata":"1"}],"answers":[]}`,
 		`{"query_name":"a."}x`,
+		`{"query_name":"a.","x":{"y":[1,-2.5e3,"q\"\u00e9",true,null,{}]}}`,
+		`{"query_name":"a.","x":[01]}`,
+		`{"query_name":"a.","x":"\u12"}`,
 	} {
 		f.Add([]byte(s))
 	}

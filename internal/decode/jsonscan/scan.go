@@ -1,6 +1,6 @@
 // Package jsonscan splits a stream of JSON text into the values a log decoder wants,
-// one at a time and in bounded memory, without parsing them: the caller hands each
-// value to encoding/json.
+// one at a time and in bounded memory, without parsing them: the caller reads each
+// value with a Cursor fast path or with encoding/json.
 //
 // AWS writes JSON logs in several shapes — one object per line, a file holding
 // {"Records":[…]}, a bare array, documents written back to back with no separator

@@ -215,3 +215,28 @@ func BenchmarkFieldEnds(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseAddr parses the source and destination addresses of
+// default-format lines, each followed by the rest of its line.
+func BenchmarkParseAddr(b *testing.B) {
+	var addrs [][]byte
+	for _, l := range corpus("v2", 1<<12) {
+		f := bytes.SplitN(l, []byte(" "), 6)
+		if len(f) < 6 || f[3][0] == '-' {
+			continue
+		}
+		addrs = append(addrs, l[bytes.Index(l, f[3]):], l[bytes.Index(l, f[3])+len(f[3])+1:])
+	}
+	n := 0
+	for b.Loop() {
+		for _, a := range addrs {
+			if _, _, ok := parseAddr(a); ok {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		b.Fatal("no address parsed")
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(addrs)), "ns/addr")
+}
