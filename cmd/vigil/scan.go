@@ -36,6 +36,8 @@ type scanOptions struct {
 	lateness     time.Duration
 	maxKeys      int
 	shards       int
+	memoryLimit  string
+	memLimitSet  bool
 }
 
 func newScanCmd(g *globals) *cobra.Command {
@@ -67,6 +69,7 @@ severity (or on an error), 2 on a usage error.`,
   vigil scan --rules ./rules --threat-list bad-ips.txt s3://my-log-bucket/AWSLogs/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.memLimitSet = cmd.Flags().Changed("memory-limit")
 			return runScan(cmd.Context(), g, o, args)
 		},
 	}
@@ -82,6 +85,7 @@ severity (or on an error), 2 on a usage error.`,
 	f.DurationVar(&o.lateness, "lateness", 10*time.Minute, "how late a record may arrive behind its stream and still count")
 	f.IntVar(&o.maxKeys, "max-keys", 0, "keys each detection holds at most (default 100000); the coldest go first")
 	f.IntVar(&o.shards, "shards", 0, "detection workers (default one per CPU)")
+	f.StringVar(&o.memoryLimit, "memory-limit", strconv.Itoa(defaultScanMemoryLimit>>20)+"MiB", "soft memory limit: the garbage collector works harder near it (a size such as 512MiB, or off; GOMEMLIMIT in the environment replaces the default)")
 	return cmd
 }
 
@@ -98,6 +102,9 @@ func runScan(ctx context.Context, g *globals, o scanOptions, paths []string) err
 	}
 	if o.maxKeys < 0 || o.shards < 0 || o.lateness < 0 {
 		return usagef("--max-keys, --shards and --lateness must not be negative")
+	}
+	if err := applyMemoryLimit(o.memoryLimit, o.memLimitSet); err != nil {
+		return err
 	}
 	newDecoder, err := decoderFactory(o.read, nil)
 	if err != nil {
