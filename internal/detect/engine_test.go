@@ -28,7 +28,7 @@ import (
 // evidence sample and the number of records seen after the threshold can differ.
 func TestSameInputSameOutput(t *testing.T) {
 	if testing.Short() {
-		t.Skip("scans a simulated corpus five times")
+		t.Skip("scans a simulated corpus seven times")
 	}
 	dir, _ := simulateCorpus(t, 20000, simulate.LayoutS3)
 	inv, _, err := inventory.Load(filepath.Join(dir, "inventory"))
@@ -37,9 +37,12 @@ func TestSameInputSameOutput(t *testing.T) {
 	}
 	var first []byte
 	var firstSummary string
-	for _, c := range []struct{ shards, workers int }{{1, 1}, {4, 1}, {3, 1}, {4, 2}, {3, 3}} {
+	for _, c := range []struct {
+		shards, workers int
+		ordered         bool
+	}{{1, 1, false}, {4, 1, false}, {3, 1, false}, {4, 2, false}, {3, 3, false}, {4, 2, true}, {3, 3, true}} {
 		cfg := detect.DefaultConfig()
-		cfg.Shards = c.shards
+		cfg.Shards, cfg.Ordered = c.shards, c.ordered
 		fs, _ := scan(t, cfg, detect.Deps{Inventory: inv, Intel: intel.NewSet(intel.BuiltinLists()...)}, c.workers, filepath.Join(dir, "AWSLogs"))
 		b, err := json.Marshal(fs)
 		if err != nil {
@@ -54,8 +57,8 @@ func TestSameInputSameOutput(t *testing.T) {
 			first, firstSummary = b, sum.String()
 			continue
 		}
-		if c.workers == 1 && !bytes.Equal(first, b) {
-			t.Errorf("shards %d, one reader: findings are not byte-identical to one shard's", c.shards)
+		if (c.workers == 1 || c.ordered) && !bytes.Equal(first, b) {
+			t.Errorf("shards %d, workers %d, ordered %v: findings are not byte-identical to one shard's and one reader's", c.shards, c.workers, c.ordered)
 		}
 		if sum.String() != firstSummary {
 			t.Errorf("shards %d, workers %d: other findings than one shard and one reader:\n%s\nwant:\n%s", c.shards, c.workers, sum.String(), firstSummary)

@@ -34,7 +34,11 @@ func scan(t testing.TB, cfg detect.Config, deps detect.Deps, workers int, paths 
 	}
 	ctx := context.Background()
 	e.Start(ctx)
-	r := ingest.New(ingest.Config{Workers: workers}, func() decode.Decoder { return auto.New(auto.DefaultConfig()) })
+	icfg := ingest.Config{Workers: workers}
+	if cfg.Ordered {
+		icfg.Done = e.Done // as vigil scan does
+	}
+	r := ingest.New(icfg, func() decode.Decoder { return auto.New(auto.DefaultConfig()) })
 	if _, err := r.Read(ctx, paths, func(w int, b *decode.Batch) error { return e.Process(w, b) }, nil); err != nil {
 		t.Fatal(err)
 	}
