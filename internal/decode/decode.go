@@ -37,7 +37,9 @@ type Input struct {
 //
 // Contract: Decode calls emit with batches of at most a few thousand records, in
 // input order. The batch, its records and everything they alias (Raw lines, strings
-// cut from the input) are reused after emit returns: emit must copy what it keeps.
+// cut from the input) are reused after emit returns: emit must copy what it keeps,
+// and must not write them (decoders reuse records on the strength of what they
+// themselves wrote into them).
 // A non-nil error from emit stops Decode, which returns it. Bad records go to
 // report (which may be nil) and to the returned Stats; they never end Decode. A
 // Decoder is used by one goroutine at a time; make one per concurrent input.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -521,5 +522,37 @@ func TestProjectionPassesOver(t *testing.T) {
 	}
 	if ProjectionOf(nil).Require("@timestamp", "2026") || ProjectionOf(nil).Require("nosuch", "x") {
 		t.Error("Require took a field whose text is not the line's")
+	}
+}
+
+// TestDecodeReuseAcrossFormats: a decoder reuses its records from input to
+// input; default-format records decoded into records that held a custom
+// format's fields carry none of them over.
+func TestDecodeReuseAcrossFormats(t *testing.T) {
+	file := func(header string, lines [][]byte) []byte {
+		b := []byte(header + "\n")
+		for _, l := range lines {
+			b = append(append(b, l...), '\n')
+		}
+		return b
+	}
+	v5 := file(strings.NewReplacer("${", "", "}", "").Replace(v5Format), corpus("v5", decode.BatchSize+5))
+	v2 := file(DefaultFormat, corpus("v2", decode.BatchSize+5))
+	want := decodeAll(t, mustNew(t, DefaultConfig()), "v2.log", bytes.NewReader(v2))
+	d := mustNew(t, DefaultConfig())
+	for round := range 3 {
+		wide := decodeAll(t, d, "v5.log", bytes.NewReader(v5))
+		if len(wide.flows) == 0 || wide.flows[0].VPCID == "" {
+			t.Fatalf("the v5 input gave no records with a vpc-id: %d records", len(wide.flows))
+		}
+		got := decodeAll(t, d, "v2.log", bytes.NewReader(v2))
+		if len(got.flows) != len(want.flows) {
+			t.Fatalf("round %d: %d records, want %d", round, len(got.flows), len(want.flows))
+		}
+		for i := range got.flows {
+			if !reflect.DeepEqual(got.flows[i], want.flows[i]) {
+				t.Fatalf("round %d, record %d after a v5 input:\n got %+v\nwant %+v", round, i, got.flows[i], want.flows[i])
+			}
+		}
 	}
 }
