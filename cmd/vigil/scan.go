@@ -115,6 +115,7 @@ func runScan(ctx context.Context, g *globals, o scanOptions, paths []string) err
 		return err
 	}
 	rcfg.SplitSize = ingest.DetectSplitSize // see detect's ordered mode
+	rcfg.TimeOrder = true                   // accounts and log types interleaved, as delivered live
 	problems := obs.NewThrottle(g.stderr)
 	dcfg, err := o.detectConfig()
 	if err != nil {

@@ -24,6 +24,14 @@ type Config struct {
 	// so that one big file is decoded on every worker; 0 means DefaultSplitSize,
 	// a negative value never splits. With one worker nothing is split.
 	SplitSize int64
+	// TimeOrder reads the objects in the order of the times in their keys
+	// (AWS's layouts stamp each file with the five minutes it covers), not
+	// in the listing's order, which runs through one account's and one log
+	// type's whole period before the next's. Objects without a time in their
+	// key come first, in listing order; ties keep it too. An ordered
+	// detection (vigil scan) then sees the accounts, regions and log types
+	// of an S3 bucket interleaved as live delivery interleaves them.
+	TimeOrder bool
 	// Done, when set, is called once for each object (or part) read, however
 	// its reading ended, with its decode.Input.Seq, from the worker that read
 	// it, after its last emit: what an ordered consumer (detect.Engine.Done)
@@ -111,9 +119,7 @@ func (r *Reader) Read(ctx context.Context, locations []string, emit func(worker 
 					return err
 				}
 				for _, p := range parts {
-					po := p.object()
-					po.seq = len(objects)
-					objects = append(objects, po)
+					objects = append(objects, p.object())
 				}
 				if parts != nil {
 					r.Counters.ObjectsPlanned.Add(1) // a file, whatever its parts
@@ -121,7 +127,6 @@ func (r *Reader) Read(ctx context.Context, locations []string, emit func(worker 
 					return nil
 				}
 			}
-			o.seq = len(objects)
 			objects = append(objects, o)
 			r.Counters.ObjectsPlanned.Add(1)
 			if o.Size > 0 {
@@ -132,6 +137,12 @@ func (r *Reader) Read(ctx context.Context, locations []string, emit func(worker 
 		if err != nil {
 			return Result{}, err
 		}
+	}
+	if r.cfg.TimeOrder {
+		sortByKeyTime(objects)
+	}
+	for i := range objects {
+		objects[i].seq = i
 	}
 	if report == nil {
 		report = func(decode.Problem) {}

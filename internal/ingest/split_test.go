@@ -237,3 +237,53 @@ func TestSeqAndDone(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeOrder: with TimeOrder, objects are read in the order of the times
+// in their keys, across accounts and log types; objects without one come
+// first, and a split file's parts stay together in file order.
+func TestTimeOrder(t *testing.T) {
+	dir := t.TempDir()
+	files := []string{
+		"AWSLogs/111/vpcflowlogs/us-east-1/2026/11/01/111_vpcflowlogs_us-east-1_fl-1_20261101T0010Z_a.log",
+		"AWSLogs/111/vpcflowlogs/us-east-1/2026/11/01/111_vpcflowlogs_us-east-1_fl-1_20261101T0000Z_a.log",
+		"AWSLogs/111/CloudTrail/us-east-1/2026/11/01/111_CloudTrail_us-east-1_20261101T0005Z_b.json",
+		"AWSLogs/222/vpcflowlogs/us-east-1/2026/11/01/222_vpcflowlogs_us-east-1_fl-2_20261101T0000Z_c.log",
+		"AWSLogs/222/vpcflowlogs/us-east-1/2026/11/01/222_vpcflowlogs_us-east-1_fl-2_20261101T0005Z_c.log",
+		"flat.log",
+	}
+	for _, name := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		text := "one line\n"
+		if name == "flat.log" {
+			text = strings.Repeat("a line of text\n", 100)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(timeOrder bool) []string {
+		var mu sync.Mutex
+		seen := map[int]string{}
+		r := New(Config{Workers: 2, SplitSize: 300, TimeOrder: timeOrder}, func() decode.Decoder { return seqRecorder{&mu, seen} })
+		if _, err := r.Read(context.Background(), []string{dir}, func(int, *decode.Batch) error { return nil }, nil); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for i := range len(seen) {
+			names = append(names, strings.TrimPrefix(seen[i], dir+"/"))
+		}
+		return names
+	}
+	got := read(true)
+	want := []string{"flat.log", "flat.log (from byte 300)", "flat.log (from byte 600)", "flat.log (from byte 900)", "flat.log (from byte 1200)",
+		files[1], files[3], files[2], files[4], files[0]}
+	if !slices.Equal(got, want) {
+		t.Errorf("time order:\n got %q\nwant %q", got, want)
+	}
+	if listed := read(false); slices.Equal(listed, want) {
+		t.Errorf("listing order is already the time order: the test shows nothing")
+	}
+}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -75,4 +76,34 @@ func date(y, mo, d, h, mi string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Date(n(y), time.Month(n(mo)), n(d), n(h), n(mi), 0, 0, time.UTC), true
+}
+
+// sortByKeyTime orders objects by the start of the time their keys cover
+// (Config.TimeOrder): those without one first, ties in their order.
+func sortByKeyTime(objects []Object) {
+	type keyed struct {
+		from  time.Time
+		timed bool
+		o     Object
+	}
+	ks := make([]keyed, len(objects))
+	for i, o := range objects {
+		from, _, ok := keySpan(o.Name)
+		ks[i] = keyed{from, ok, o}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
+		switch {
+		case a.timed != b.timed:
+			if a.timed {
+				return 1
+			}
+			return -1
+		case !a.timed:
+			return 0
+		}
+		return a.from.Compare(b.from)
+	})
+	for i := range ks {
+		objects[i] = ks[i].o
+	}
 }
