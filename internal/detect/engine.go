@@ -370,6 +370,11 @@ const chunkSize = 256
 // flight (Config.QueueBatches per shard, plus one being observed).
 const slabsKept = 64
 
+// slabBytesKept bounds the bytes of the slabs a router keeps: 64 slabs of
+// flow records take 16 MB; slabs of CloudTrail events, with their text,
+// twice that and more.
+const slabBytesKept = 16 << 20
+
 func (e *Engine) processChunk(src int, rt *router, b *decode.Batch, lo, hi int) error {
 	rt.recs, rt.moved = rt.recs[:0], rt.moved[:0]
 	e.loadChunk(b, lo, hi, rt)
@@ -403,7 +408,7 @@ func (e *Engine) processChunk(src int, rt *router, b *decode.Batch, lo, hi int) 
 	}
 	// Copy each routed record once into the slab, and queue it for its
 	// detections' shards.
-	s := rt.getSlab()
+	s := rt.getSlab(kind)
 	ns := uint64(len(e.shards))
 	copies := rt.copies[:len(recs)]
 	clear(copies)

@@ -66,6 +66,8 @@ const (
 // their views. refs counts the shard batches that still point into it; the
 // last one to finish gives it back to its router (home) for reuse.
 type slab struct {
+	kind  record.Kind // of the records it holds, and of the arrays it keeps
+	kept  int         // its bytes, while on its router's free stack
 	recs  []rec
 	flows []record.Flow
 	dns   []record.DNSQuery
@@ -96,36 +98,82 @@ func (s *slab) batch(i, n int) *shardBatch {
 type slabStack struct {
 	mu    sync.Mutex
 	slabs []*slab
+	bytes int // the slabs' bytes
 }
 
-// getSlab returns an empty slab with room for a chunk: the one the shards gave
-// back last, or a new one.
-func (rt *router) getSlab() *slab {
+// slabAffinity is how far down its free stack getSlab looks for a slab of
+// the chunk's kind, whose arrays it can reuse.
+const slabAffinity = 4
+
+// getSlab returns an empty slab with room for a chunk of kind: one the shards
+// gave back, of that kind if one is near the top, or a new one.
+func (rt *router) getSlab(kind record.Kind) *slab {
 	st := rt.free
 	st.mu.Lock()
 	if n := len(st.slabs); n > 0 {
-		s := st.slabs[n-1]
+		i := n - 1
+		for j := n - 1; j >= max(0, n-slabAffinity); j-- {
+			if st.slabs[j].kind == kind {
+				i = j
+				break
+			}
+		}
+		s := st.slabs[i]
+		copy(st.slabs[i:], st.slabs[i+1:])
 		st.slabs[n-1] = nil
 		st.slabs = st.slabs[:n-1]
+		st.bytes -= s.kept
 		st.mu.Unlock()
+		s.kind = kind
 		return s
 	}
 	st.mu.Unlock()
-	return &slab{recs: make([]rec, 0, chunkSize), home: st}
+	return &slab{kind: kind, recs: make([]rec, 0, chunkSize), home: st}
 }
 
+// release gives the slab back to its router when the last shard batch
+// pointing into it is done. The slab keeps the arrays of its kind only, so
+// that, as a router reads flow logs, Resolver logs and CloudTrail in turn, a
+// slab does not come to hold the arrays of all three; and its router keeps
+// at most slabsKept slabs of slabBytesKept bytes in all.
 func (s *slab) release() {
 	if s.refs.Add(-1) != 0 {
 		return
 	}
 	clear(s.recs) // drop references for the GC
 	s.recs, s.flows, s.dns, s.calls, s.ans, s.arena = s.recs[:0], s.flows[:0], s.dns[:0], s.calls[:0], s.ans[:0], s.arena[:0]
+	if s.kind != record.KindFlow {
+		s.flows = nil
+	}
+	if s.kind != record.KindDNS {
+		s.dns, s.ans = nil, nil
+	}
+	if s.kind != record.KindAPICall {
+		s.calls = nil
+	}
+	s.kept = s.bytes()
 	st := s.home
 	st.mu.Lock()
-	if len(st.slabs) < slabsKept {
+	if len(st.slabs) < slabsKept && st.bytes+s.kept <= slabBytesKept {
 		st.slabs = append(st.slabs, s)
+		st.bytes += s.kept
 	}
 	st.mu.Unlock()
+}
+
+// The sizes of what a slab holds, for its bytes.
+var (
+	recBytes  = int(unsafe.Sizeof(rec{}))
+	flowBytes = int(unsafe.Sizeof(record.Flow{}))
+	dnsBytes  = int(unsafe.Sizeof(record.DNSQuery{}))
+	ansBytes  = int(unsafe.Sizeof(record.DNSAnswer{}))
+	callBytes = int(unsafe.Sizeof(record.APICall{}))
+)
+
+// bytes returns the room the slab's arrays take.
+func (s *slab) bytes() int {
+	return cap(s.recs)*recBytes + cap(s.flows)*flowBytes + cap(s.dns)*dnsBytes + cap(s.ans)*ansBytes +
+		cap(s.calls)*callBytes + cap(s.arena)
 }
 
 // keep copies a routed record and its view into the slab and returns the copy.

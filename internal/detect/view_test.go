@@ -86,3 +86,46 @@ func setFlowField(f *record.Flow, id record.FieldID, n int) {
 		}
 	}
 }
+
+// TestSlabReuse: a released slab keeps the arrays of its kind only, its
+// router keeps slabs up to slabBytesKept, and getSlab hands out a slab of
+// the chunk's kind when one is near the top of the stack.
+func TestSlabReuse(t *testing.T) {
+	rt := &router{free: &slabStack{}}
+	full := func(kind record.Kind) *slab {
+		s := rt.getSlab(kind)
+		s.flows = make([]record.Flow, 0, chunkSize)
+		s.dns = make([]record.DNSQuery, 0, chunkSize)
+		s.calls = make([]record.APICall, 0, chunkSize)
+		s.arena = make([]byte, 0, 1<<10)
+		s.refs.Store(1)
+		return s
+	}
+	f, d := full(record.KindFlow), full(record.KindDNS)
+	f.release()
+	d.release()
+	if f.flows == nil || f.dns != nil || f.calls != nil || d.dns == nil || d.flows != nil || d.calls != nil {
+		t.Fatalf("released slabs keep other kinds' arrays: flow slab %v %v %v, DNS slab %v %v %v",
+			f.flows != nil, f.dns != nil, f.calls != nil, d.flows != nil, d.dns != nil, d.calls != nil)
+	}
+	if got, want := rt.free.bytes, f.bytes()+d.bytes(); got != want || len(rt.free.slabs) != 2 {
+		t.Fatalf("stack: %d slabs, %d bytes; want 2, %d", len(rt.free.slabs), got, want)
+	}
+	if s := rt.getSlab(record.KindFlow); s != f {
+		t.Errorf("getSlab(flow) did not return the flow slab under the DNS one")
+	}
+	if s := rt.getSlab(record.KindAPICall); s != d || s.kind != record.KindAPICall || rt.free.bytes != 0 {
+		t.Errorf("getSlab(call) from a stack of one DNS slab: %p (kind %v), stack bytes %d", s, s.kind, rt.free.bytes)
+	}
+	// Past the byte budget, released slabs are dropped.
+	n := 0
+	for range slabsKept {
+		s := full(record.KindAPICall)
+		s.arena = make([]byte, 0, slabBytesKept/8)
+		s.release()
+		n++
+	}
+	if rt.free.bytes > slabBytesKept || len(rt.free.slabs) >= n {
+		t.Errorf("kept %d of %d slabs, %d bytes; at most %d bytes", len(rt.free.slabs), n, rt.free.bytes, slabBytesKept)
+	}
+}
