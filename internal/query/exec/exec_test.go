@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/vigil-dev/vigil/internal/query"
 	"github.com/vigil-dev/vigil/internal/query/exec"
 	"github.com/vigil-dev/vigil/internal/query/plan"
+	"github.com/vigil-dev/vigil/internal/record"
 )
 
 // The executor's results are specified by testdata/qtest (querytest); these
@@ -212,6 +214,63 @@ func TestWorkersAgree(t *testing.T) {
 			if query.FormatValue(v) != query.FormatValue(full.Rows[i][j]) {
 				t.Fatalf("row %d col %d: limited %v, full %v", i, j, row, full.Rows[i])
 			}
+		}
+	}
+}
+
+// TestManyGroupsExact checks the group table against plain maps over the
+// same records: tens of thousands of groups, so that every partition's index
+// grows many times, with keys short enough to live in their slots (an
+// address; two addresses) and longer ones (two addresses and a port; an
+// interface id and two addresses), on one worker and on two.
+func TestManyGroupsExact(t *testing.T) {
+	batches := decodeAll(t, flowText(80_000))
+	type agg struct{ sum, n int64 }
+	for _, c := range []struct {
+		by  string
+		key func(f *record.Flow) string
+	}{
+		{"srcAddr", func(f *record.Flow) string { return f.SrcAddr.String() }},
+		{"srcAddr, dstAddr", func(f *record.Flow) string { return f.SrcAddr.String() + " " + f.DstAddr.String() }},
+		{"srcAddr, dstAddr, srcPort", func(f *record.Flow) string {
+			return fmt.Sprint(f.SrcAddr, " ", f.DstAddr, " ", f.SrcPort)
+		}},
+		{"interfaceId, srcAddr, dstAddr", func(f *record.Flow) string {
+			return f.InterfaceID + " " + f.SrcAddr.String() + " " + f.DstAddr.String()
+		}},
+	} {
+		want := map[string]agg{}
+		for _, b := range batches {
+			for i := range b.Flows {
+				f := &b.Flows[i]
+				a := want[c.key(f)]
+				a.sum += f.Bytes
+				a.n++
+				want[c.key(f)] = a
+			}
+		}
+		for _, workers := range []int{1, 2} {
+			res, err := run(t, `stats sum(bytes) as b, count(*) as n by `+c.by+` | limit 1000000`, source(batches, workers, 1), exec.Options{Workers: workers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Rows) != len(want) {
+				t.Fatalf("by %s, %d workers: %d groups, want %d", c.by, workers, len(res.Rows), len(want))
+			}
+			for _, row := range res.Rows {
+				var parts []string
+				for _, v := range row[:len(row)-2] {
+					parts = append(parts, query.FormatValue(v))
+				}
+				k := strings.Join(parts, " ")
+				got := agg{row[len(row)-2].Int, row[len(row)-1].Int}
+				if w, ok := want[k]; !ok || got != w {
+					t.Fatalf("by %s, %d workers: group %q has sum %d, count %d; want %+v (found: %v)", c.by, workers, k, got.sum, got.n, w, ok)
+				}
+			}
+		}
+		if len(want) <= exec.LocalMaxGroups && c.by != "srcAddr" {
+			t.Fatalf("by %s: only %d groups", c.by, len(want))
 		}
 	}
 }
