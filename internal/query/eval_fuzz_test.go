@@ -44,6 +44,8 @@ func FuzzLiteralRegex(f *testing.F) {
 		{`(?i)distrib#kali`, "Boto3/1.9 md/distrib#KALI.2024"}, {`(?i)kali`, "\u212Aali"}, {`(?i)ss`, "\u017Fs"},
 		{`(?i)abc`, "xAbC"}, {`(?i)abc`, "ab"}, {`(?i)a.b`, "A.B"}, {`(?i)#`, "x#"}, {`^abc$`, "abc"}, {`abc$`, "xabc"},
 		{`^ab`, "abx"}, {`ab`, "xaby"}, {`(?i)é`, "É"}, {`(?i)x1`, "\xffX1"}, {`(?i)ab`, "aab"},
+		{`(?i)^eni-nat$`, "ENI-NAT"}, {`(?i)^eni-nat$`, "eni-nat "}, {`(?i)^kali`, "\u212Aali linux"}, {`(?i)kali$`, "x KALI"},
+		{`(?i)^ab`, "a"}, {`(?i)ab$`, "b"}, {`(?i)^s$`, "\u017F"},
 	} {
 		f.Add(c[0], c[1])
 	}
