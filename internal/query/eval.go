@@ -739,12 +739,7 @@ func anchoredFold(needle string, begin, end bool, re *regexp.Regexp) func(string
 		if match(v) {
 			return true
 		}
-		for i := range len(v) {
-			if v[i] >= utf8.RuneSelf {
-				return re.MatchString(v)
-			}
-		}
-		return false
+		return !isASCII(v) && re.MatchString(v)
 	}
 }
 
@@ -760,13 +755,8 @@ type foldSearch struct {
 // newFoldSearch returns a search for needle, nil when needle is empty or not
 // all ASCII.
 func newFoldSearch(needle string) *foldSearch {
-	if needle == "" {
+	if needle == "" || !isASCII(needle) {
 		return nil
-	}
-	for i := range len(needle) {
-		if needle[i] >= utf8.RuneSelf {
-			return nil
-		}
 	}
 	f := &foldSearch{lower: strings.ToLower(needle)}
 	// Search first for a byte that is not a letter, which has one case and so
@@ -813,12 +803,17 @@ func (f *foldSearch) in(v string) (found, sure bool) {
 		}
 		from += i + 1
 	}
-	for i := range len(v) {
-		if v[i] >= utf8.RuneSelf {
-			return false, false
+	return false, isASCII(v)
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
 		}
 	}
-	return false, true
+	return true
 }
 
 // equalFoldLower reports whether s, folded to lower case in ASCII, is lower.
